@@ -1,0 +1,284 @@
+"""One ETL run: find new or changed raw inputs, clean them into a staging folder, then publish.
+
+Nothing is published until every input has been read, so a run that crashes leaves the lake
+as it was. Publishing writes data objects first, then ``_state.json``, then the run manifest;
+each object write is atomic, and an interrupted publish is completed by the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from etl_job import TRANSFORM_VERSION
+from etl_job.errors import FileRejected
+from etl_job.progress import Progress
+from etl_job.ratings import clean_ratings
+from etl_job.state import LakeState
+from etl_job.titles import read_titles
+from reelrec import layout
+from reelrec.schemas import PLATFORM_FILES, PLATFORMS
+from reelrec.storage import ObjectInfo, Store
+
+
+@dataclass
+class Outcome:
+    """What happened to one raw input in this run (one entry of the manifest)."""
+
+    key: str
+    kind: str
+    status: str = "processed"  # processed | unchanged | duplicate | failed | deferred | missing
+    size: int | None = None
+    sha256: str | None = None
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    quarantine: dict[str, int] = field(default_factory=dict)
+    repairs: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    rows_per_s: float = 0.0
+    error: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Staged:
+    """Outputs of this run waiting in the local staging folder to be published."""
+
+    folder: Path
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    titles: dict[str, pa.Table] = field(default_factory=dict)
+
+    def path(self, key: str) -> Path:
+        path = self.folder / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def add_table(self, table: pa.Table, key: str) -> str:
+        pq.write_table(table, self.path(key), compression="zstd")
+        self.files.append((self.folder / key, key))
+        return key
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _raw_problem(info: ObjectInfo, kind: str) -> str | None:
+    """Why a raw key cannot be an input of ``kind`` (None when it can)."""
+    rel = info.key.split("/", 1)[1]
+    if "/" in rel:
+        return f"nested folders are not read: put the file directly under {kind}/"
+    if not rel.lower().endswith(".csv"):
+        return "not a .csv file"
+    if kind == "titles" and layout.stem(info.key) not in PLATFORM_FILES:
+        return f"unknown platform file name; expected one of {', '.join(f + '.csv' for f in PLATFORM_FILES)}"
+    return None
+
+
+def _discover(raw: Store, prefix: str) -> list[ObjectInfo]:
+    """Raw objects under ``prefix``, without hidden files."""
+    return [i for i in raw.list(prefix) if not PurePosixPath(i.key).name.startswith(".")]
+
+
+class EtlRun:
+    """Carries one run from discovery to the published manifest."""
+
+    def __init__(self, raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None):
+        self.raw, self.lake = raw, lake
+        self.progress = progress or Progress()
+        self.run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        self.old_state = LakeState.load(lake)
+        # new cleaning rules invalidate everything the lake holds: rebuild as with --full
+        self.full = full or self.old_state.transform_version != TRANSFORM_VERSION
+        self.state = LakeState() if self.full else LakeState(TRANSFORM_VERSION, dict(self.old_state.inputs))
+        self.outcomes: list[Outcome] = []
+
+    # -- one input -------------------------------------------------------------------------
+    def _input(self, info: ObjectInfo, kind: str, staged: Staged, work: Callable[[Path, Outcome], None]) -> Outcome:
+        """Decide whether ``info`` needs work, do it into ``staged``, and record the outcome."""
+        out = Outcome(info.key, kind, size=info.size)
+        self.outcomes.append(out)
+        problem = _raw_problem(info, kind)
+        if problem:
+            return self._fail(out, problem)
+        entry = self.state.inputs.get(info.key)
+        if entry and entry.get("size") == info.size and entry.get("tag") == info.tag:
+            return self._unchanged(out, entry)
+        started = time.perf_counter()
+        self.progress.start(info.key)
+        try:
+            with self.raw.local_copy(info.key) as path:
+                out.sha256 = _sha256(path)
+                if entry and entry.get("sha256") == out.sha256:
+                    entry["tag"] = info.tag
+                    return self._unchanged(out, entry)
+                twin = self.state.key_with_checksum(out.sha256, kind)
+                if twin and kind == "ratings":
+                    out.status, out.note = "duplicate", f"same content as {twin}; not loaded twice"
+                    self.state.inputs[info.key] = {"kind": kind, "sha256": out.sha256, "size": info.size,
+                                                   "tag": info.tag, "duplicate_of": twin, "outputs": []}
+                    return out
+                work(path, out)
+        except FileRejected as exc:
+            return self._fail(out, str(exc))
+        out.seconds = round(time.perf_counter() - started, 3)
+        out.rows_per_s = round(out.rows_read / max(out.seconds, 1e-6))
+        self.state.inputs[info.key] = {
+            "kind": kind, "sha256": out.sha256, "size": info.size, "tag": info.tag, "run_id": self.run_id,
+            "outputs": out.outputs, "rows_read": out.rows_read, "rows_written": out.rows_written,
+            "rows_quarantined": out.rows_quarantined,
+        }
+        self.progress.say(
+            f"{info.key}: {out.rows_read:,} rows read, {out.rows_written:,} written, "
+            f"{out.rows_quarantined:,} quarantined ({out.seconds:.2f} s, {out.rows_per_s:,.0f} rows/s)"
+        )
+        return out
+
+    def _fail(self, out: Outcome, why: str) -> Outcome:
+        out.status, out.error = "failed", why
+        self.progress.say(f"{out.key}: FAILED: {why}")
+        return out
+
+    def _unchanged(self, out: Outcome, entry: dict) -> Outcome:
+        out.status, out.sha256, out.outputs = "unchanged", entry.get("sha256"), entry.get("outputs", [])
+        return out
+
+    @staticmethod
+    def _record_quarantine(out: Outcome, quarantine, kind: str, staged: Staged) -> None:
+        out.rows_quarantined = len(quarantine)
+        out.quarantine = dict(sorted(quarantine.counts.items()))
+        if len(quarantine):
+            out.outputs.append(staged.add_table(quarantine.to_table(), layout.quarantine_key(kind, out.key)))
+
+    # -- the two kinds ---------------------------------------------------------------------
+    def _titles(self, staged: Staged) -> None:
+        for info in _discover(self.raw, layout.RAW_TITLES):
+            platform = PLATFORM_FILES.get(layout.stem(info.key), "")
+
+            def work(path: Path, out: Outcome, platform: str = platform) -> None:
+                res = read_titles(path, platform, out.key)
+                staged.titles[platform] = res.table
+                out.rows_read, out.rows_written = res.rows_read, res.table.num_rows
+                out.repairs = {k: v for k, v in sorted(res.repairs.items()) if v}
+                out.ignored_columns = res.ignored_columns
+                out.outputs.append(staged.add_table(res.table, layout.lake_titles_key(platform)))
+                self._record_quarantine(out, res.quarantine, "titles", staged)
+
+            self._input(info, "titles", staged, work)
+
+    def _title_ids(self, staged: Staged) -> pa.Array | None:
+        """Every title id the lake will hold after this run (None when there is no catalog yet)."""
+        chunks = []
+        for platform in PLATFORMS:
+            if platform in staged.titles:
+                chunks.append(staged.titles[platform].column("id").combine_chunks())
+            elif self.lake.stat(layout.lake_titles_key(platform)) is not None:
+                with self.lake.local_copy(layout.lake_titles_key(platform)) as path:
+                    chunks.append(pq.read_table(path, columns=["id"]).column("id").combine_chunks())
+        return pa.concat_arrays(chunks).unique() if chunks else None
+
+    def _blocking_titles(self) -> list[str]:
+        """Platform files that failed in this run and have no earlier version in the lake."""
+        return [
+            o.key for o in self.outcomes
+            if o.kind == "titles" and o.status == "failed" and layout.stem(o.key) in PLATFORM_FILES
+            and self.lake.stat(layout.lake_titles_key(PLATFORM_FILES[layout.stem(o.key)])) is None
+        ]
+
+    def _ratings(self, staged: Staged) -> None:
+        blocking = self._blocking_titles()
+        title_ids = None if blocking else self._title_ids(staged)
+        for info in _discover(self.raw, layout.RAW_RATINGS):
+            if title_ids is None:
+                why = f"catalog incomplete: {', '.join(blocking)} failed" if blocking else "no catalog in the lake yet"
+                self.outcomes.append(Outcome(info.key, "ratings", status="deferred", size=info.size, note=why))
+                self.progress.say(f"{info.key}: deferred ({why})")
+                continue
+
+            def work(path: Path, out: Outcome) -> None:
+                key = layout.lake_ratings_key(out.key)
+                owner = next((k for k, e in self.state.inputs.items() if key in e.get("outputs", []) and k != out.key), None)
+                if owner:
+                    raise FileRejected(f"its lake name {key} is taken by {owner}; rename the file")
+                res = clean_ratings(path, staged.path(key), title_ids, out.key, self.progress.rows)
+                staged.files.append((staged.folder / key, key))
+                out.rows_read, out.rows_written = res.rows_read, res.rows_written
+                out.ignored_columns = res.ignored_columns
+                out.outputs.append(key)
+                self._record_quarantine(out, res.quarantine, "ratings", staged)
+
+            self._input(info, "ratings", staged, work)
+
+    # -- publish ---------------------------------------------------------------------------
+    def _obsolete(self) -> set[str]:
+        """Lake objects written by earlier runs that no input of the new state owns any more."""
+        before = {k for e in self.old_state.inputs.values() for k in e.get("outputs", [])}
+        return before - {k for e in self.state.inputs.values() for k in e.get("outputs", [])}
+
+    def run(self) -> dict:
+        """Run the ETL and return the manifest it published."""
+        started = dt.datetime.now(dt.UTC)
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="reelrec-etl-") as tmp:
+            staged = Staged(Path(tmp))
+            self._titles(staged)
+            self._ratings(staged)
+            seen = {o.key for o in self.outcomes}
+            for key in sorted(set(self.state.inputs) - seen):
+                if self.full:
+                    del self.state.inputs[key]
+                else:
+                    self.outcomes.append(Outcome(key, self.state.inputs[key].get("kind", "?"), status="missing",
+                                                 note="gone from the raw area; its lake data is kept"))
+            for path, key in staged.files:
+                self.lake.upload_file(path, key)
+        for key in sorted(self._obsolete()):
+            self.lake.delete(key)
+        self.state.save(self.lake)
+        manifest = self._manifest(started, time.perf_counter() - t0)
+        self.lake.write_bytes(layout.manifest_key(self.run_id), json.dumps(manifest, indent=1).encode())
+        return manifest
+
+    def _manifest(self, started: dt.datetime, seconds: float) -> dict:
+        done = [o for o in self.outcomes if o.status == "processed"]
+        totals = {
+            "inputs": len(self.outcomes),
+            **{s: sum(o.status == s for o in self.outcomes)
+               for s in ("processed", "unchanged", "duplicate", "failed", "deferred", "missing")},
+            "rows_read": sum(o.rows_read for o in done),
+            "rows_written": sum(o.rows_written for o in done),
+            "rows_quarantined": sum(o.rows_quarantined for o in done),
+        }
+        return {
+            "run_id": self.run_id,
+            "transform_version": TRANSFORM_VERSION,
+            "raw": self.raw.uri,
+            "lake": self.lake.uri,
+            "started": started.isoformat(timespec="seconds"),
+            "seconds": round(seconds, 3),
+            "status": "failed" if totals["failed"] or totals["deferred"] else "ok",
+            "totals": totals,
+            "inputs": [asdict(o) for o in self.outcomes],
+        }
+
+
+def run_etl(raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None) -> dict:
+    """Bring the lake up to date with the raw area; returns the run's manifest."""
+    return EtlRun(raw, lake, full=full, progress=progress).run()

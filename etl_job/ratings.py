@@ -1,0 +1,136 @@
+"""Cleaning one ratings file in bounded memory: CSV batches in, parquet row groups out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from etl_job import arrow_schemas
+from etl_job.csvread import arrow_error, check_columns, csv_options, read_header
+from etl_job.errors import FileRejected
+from etl_job.quarantine import Quarantine, first_reason
+from reelrec.schemas import RAW_RATING_COLUMNS, SCORE_MAX, SCORE_MIN
+
+BLOCK_SIZE = 16 << 20  # bytes of CSV per batch: ~700k ratings, a few tens of MiB in memory
+# What the fast cast accepts, spelled as patterns for the slow path (same verdicts either way)
+INT_RE = r"^\s*[+-]?[0-9]{1,18}\s*$"
+FLOAT_RE = r"(?i)^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)\s*$"
+EARLIEST_TIMESTAMP = 0  # 1970-01-01; later than "now" is rejected too
+FUTURE_SLACK_S = 86_400
+
+
+@dataclass
+class RatingsResult:
+    """Counts of one ratings file after cleaning (the rows themselves are in the parquet file)."""
+
+    quarantine: Quarantine
+    rows_read: int
+    rows_written: int
+    ignored_columns: list[str]
+
+
+def _parse(arr: pa.Array, to: pa.DataType, pattern: str) -> pa.Array:
+    """Cast text to ``to``; values that do not look like numbers become null (fast path first)."""
+    try:
+        return pc.cast(arr, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+        text = pc.if_else(ok, pc.utf8_trim_whitespace(arr), pa.scalar(None, pa.string()))
+        try:
+            return pc.cast(text, to)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 1e999: value by value
+            return pa.array([_cast_one(v, to) for v in text.to_pylist()], to)
+
+
+def _cast_one(value: str | None, to: pa.DataType):
+    """One value cast like ``pc.cast``, or None where that fails."""
+    try:
+        return None if value is None else pc.cast(pa.array([value]), to)[0].as_py()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def clean_batch(
+    batch: pa.RecordBatch, title_ids: pa.Array, now: int, quarantine: Quarantine
+) -> pa.RecordBatch:
+    """Apply the rating rules to one batch of raw text columns; rejected rows go to ``quarantine``."""
+    user = _parse(batch.column("userId"), pa.int64(), INT_RE)
+    score = _parse(batch.column("rating"), pa.float64(), FLOAT_RE)
+    ts = _parse(batch.column("timestamp"), pa.int64(), INT_RE)
+    title = batch.column("movieId")
+    known = pc.is_in(title, value_set=title_ids)
+    if not pc.all(known).as_py():  # slow path only for batches with messy or unknown ids
+        title = pc.utf8_lower(pc.utf8_trim_whitespace(title))
+        known = pc.is_in(title, value_set=title_ids)
+    reasons = first_reason(
+        [
+            (pc.invert(pc.greater(user, 0)), "bad_user_id"),
+            (pc.or_(pc.is_null(score), pc.is_nan(score)), "bad_score"),
+            (pc.invert(pc.and_(pc.greater_equal(score, SCORE_MIN), pc.less_equal(score, SCORE_MAX))),
+             "score_out_of_range"),
+            (pc.is_null(ts), "bad_timestamp"),
+            (pc.invert(pc.and_(pc.greater_equal(ts, EARLIEST_TIMESTAMP), pc.less_equal(ts, now))),
+             "timestamp_out_of_range"),
+            (pc.invert(known), "unknown_title_id"),
+        ],
+        batch.num_rows,
+    )
+    keep = pc.is_null(reasons)
+    clean = pc.all(keep).as_py()
+    if not clean:
+        quarantine.add_rows(pa.Table.from_batches([batch]), reasons, list(RAW_RATING_COLUMNS))
+    out = pa.RecordBatch.from_arrays(
+        [user, title, score, ts, pc.cast(pc.cast(ts, pa.timestamp("s")), pa.date32())],
+        schema=arrow_schemas.RATINGS,
+    )
+    return out if clean else out.filter(keep)
+
+
+def clean_ratings(
+    path: Path,
+    out_path: Path,
+    title_ids: pa.Array,
+    source: str,
+    progress: Callable[[int], None] = lambda rows: None,
+) -> RatingsResult:
+    """Stream ``path`` through the rules into the parquet file ``out_path``; returns the counts."""
+    quarantine = Quarantine(source)
+    header = read_header(path)
+    extra = check_columns(header, RAW_RATING_COLUMNS)
+    read, parse, convert = csv_options(
+        header, RAW_RATING_COLUMNS, quarantine, multiline=False, block_size=BLOCK_SIZE
+    )
+    now = int(time.time()) + FUTURE_SLACK_S
+    written = seen = 0
+    try:
+        reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        # one row group in flight on a second thread: writing overlaps reading the next batch
+        with (
+            pq.ParquetWriter(out_path, arrow_schemas.RATINGS, compression="zstd", compression_level=1) as writer,
+            ThreadPoolExecutor(1) as pool,
+        ):
+            pending: Future | None = None
+            for batch in reader:
+                seen += batch.num_rows
+                good = clean_batch(batch, title_ids, now, quarantine)
+                if pending:
+                    pending.result()
+                pending = pool.submit(writer.write_batch, good)
+                written += good.num_rows
+                progress(seen)
+            if pending:
+                pending.result()
+    except pa.ArrowInvalid as exc:
+        raise arrow_error(exc) from None
+    rows_read = seen + quarantine.counts["malformed"]
+    if rows_read == 0:
+        raise FileRejected("no data rows (header only)")
+    return RatingsResult(quarantine, rows_read, written, extra)

@@ -1,0 +1,5 @@
+"""Shared contracts of reelrec: storage seam, store layouts and schemas.
+
+Standard library only (boto3 is imported lazily for ``s3://`` stores), so the same
+definitions can be imported by the jobs and vendored into the API's Lambda package.
+"""

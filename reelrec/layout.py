@@ -1,0 +1,40 @@
+"""Key layout of the raw area and the lake: the one place that names objects.
+
+Raw:  ``titles/<platform file>.csv``, ``ratings/<name>.csv``.
+Lake: ``titles/<platform>.parquet``, ``ratings/<name>.parquet``,
+      ``quarantine/<kind>/<name>.parquet``, ``_state.json``, ``_manifests/<run id>.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+RAW_TITLES = "titles/"
+RAW_RATINGS = "ratings/"
+
+LAKE_TITLES = "titles/"
+LAKE_RATINGS = "ratings/"
+LAKE_QUARANTINE = "quarantine/"
+LAKE_MANIFESTS = "_manifests/"
+LAKE_STATE = "_state.json"
+
+
+def stem(key: str) -> str:
+    """File name without folder and extension: ``ratings/1.csv`` -> ``1``."""
+    return PurePosixPath(key).stem
+
+
+def lake_titles_key(platform: str) -> str:
+    return f"{LAKE_TITLES}{platform}.parquet"
+
+
+def lake_ratings_key(raw_key: str) -> str:
+    return f"{LAKE_RATINGS}{stem(raw_key)}.parquet"
+
+
+def quarantine_key(kind: str, raw_key: str) -> str:
+    return f"{LAKE_QUARANTINE}{kind}/{stem(raw_key)}.parquet"
+
+
+def manifest_key(run_id: str) -> str:
+    return f"{LAKE_MANIFESTS}{run_id}.json"

@@ -1,0 +1,214 @@
+"""One storage seam for every component: an object store addressed by URI.
+
+``s3://bucket/prefix`` is S3 (boto3, client created lazily); anything else is a local
+directory. Keys are ``/``-separated paths relative to the store's root. Every write is
+atomic for readers: a local write goes to a hidden temporary file that is then renamed
+into place, and an S3 PUT (or completed multipart upload) is atomic by nature.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+TMP_PREFIX = ".tmp-"
+
+
+class StoreError(Exception):
+    """A storage problem worth a clear one-line message (missing object, bad URI, no access)."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing says of one object: its key, size and a change tag (ETag or mtime)."""
+
+    key: str
+    size: int
+    tag: str
+
+
+class Store(Protocol):
+    """The interface both stores implement."""
+
+    uri: str
+
+    def read_bytes(self, key: str) -> bytes: ...
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+    def upload_file(self, path: str | os.PathLike, key: str) -> None: ...
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]: ...
+    def list(self, prefix: str = "") -> list[ObjectInfo]: ...
+    def stat(self, key: str) -> ObjectInfo | None: ...
+    def delete(self, key: str) -> None: ...
+
+
+def join_key(*parts: str) -> str:
+    """Join key parts with single slashes."""
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))
+
+
+class LocalStore:
+    """A directory on the local file system."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if path != self.root and self.root not in path.parents:
+            raise StoreError(f"key {key!r} escapes the store root {self.root}")
+        return path
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"{self.uri}: no object {key!r}") from None
+
+    def _publish(self, key: str, fill) -> None:
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}-{dest.name}"
+        try:
+            fill(tmp)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self._publish(key, lambda tmp: tmp.write_bytes(data))
+
+    def upload_file(self, path: str | os.PathLike, key: str) -> None:
+        self._publish(key, lambda tmp: shutil.copyfile(path, tmp))
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise StoreError(f"{self.uri}: no object {key!r}")
+        yield path
+
+    def _info(self, path: Path) -> ObjectInfo:
+        st = path.stat()
+        return ObjectInfo(path.relative_to(self.root).as_posix(), st.st_size, str(st.st_mtime_ns))
+
+    def list(self, prefix: str = "") -> list[ObjectInfo]:
+        base = self._path(prefix) if prefix else self.root
+        folder = base if base.is_dir() else base.parent
+        if not folder.is_dir():
+            return []
+        out = []
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(TMP_PREFIX))
+            for name in sorted(filenames):
+                if name.startswith(TMP_PREFIX):
+                    continue
+                info = self._info(Path(dirpath) / name)
+                if info.key.startswith(prefix):
+                    out.append(info)
+        return sorted(out, key=lambda i: i.key)
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        return self._info(path) if path.is_file() else None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+class S3Store:
+    """A bucket and key prefix on S3; the boto3 client is created on first use."""
+
+    def __init__(self, bucket: str, prefix: str = "") -> None:
+        if not bucket:
+            raise StoreError("s3 URI needs a bucket: s3://bucket/prefix")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
+
+    @cached_property
+    def client(self):
+        import boto3  # lazy: local stores and import-time checks never need it
+
+        return boto3.client("s3")
+
+    def _key(self, key: str) -> str:
+        return join_key(self.prefix, key)
+
+    def _rel(self, full: str) -> str:
+        return full[len(self.prefix) + 1 :] if self.prefix else full
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn(*args, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise StoreError(f"{self.uri}: no object {what!r}") from None
+            raise StoreError(f"{self.uri}: {what}: {code or exc}") from None
+        except BotoCoreError as exc:
+            raise StoreError(f"{self.uri}: {what}: {exc}") from None
+
+    def read_bytes(self, key: str) -> bytes:
+        resp = self._call(key, self.client.get_object, Bucket=self.bucket, Key=self._key(key))
+        return resp["Body"].read()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self._call(key, self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def upload_file(self, path: str | os.PathLike, key: str) -> None:
+        self._call(key, self.client.upload_file, str(path), self.bucket, self._key(key))
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="reelrec-") as tmp:
+            path = Path(tmp) / Path(key).name
+            self._call(key, self.client.download_file, self.bucket, self._key(key), str(path))
+            yield path
+
+    def list(self, prefix: str = "") -> list[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        full = self._key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        if prefix.endswith("/") and not full.endswith("/"):
+            full += "/"
+        out = []
+        pages = self._call(prefix or "/", lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=full)))
+        for page in pages:
+            for obj in page.get("Contents", []):
+                out.append(ObjectInfo(self._rel(obj["Key"]), obj["Size"], obj["ETag"].strip('"')))
+        return sorted(out, key=lambda i: i.key)
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            head = self._call(key, self.client.head_object, Bucket=self.bucket, Key=self._key(key))
+        except StoreError as exc:
+            if "no object" in str(exc) or "403" in str(exc):
+                return None
+            raise
+        return ObjectInfo(key, head["ContentLength"], head["ETag"].strip('"'))
+
+    def delete(self, key: str) -> None:
+        self._call(key, self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+
+def open_store(uri: str | os.PathLike) -> LocalStore | S3Store:
+    """Return the store for ``uri``: ``s3://bucket/prefix`` or a local directory path."""
+    text = os.fspath(uri).strip()
+    if not text:
+        raise StoreError("empty store URI")
+    if text.startswith("s3://"):
+        bucket, _, prefix = text[5:].partition("/")
+        return S3Store(bucket, prefix)
+    if "://" in text and not text.startswith("file://"):
+        raise StoreError(f"unsupported store URI {text!r}: use s3://bucket/prefix or a local path")
+    return LocalStore(text.removeprefix("file://"))

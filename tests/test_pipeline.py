@@ -1,0 +1,243 @@
+"""Whole runs: invariants, idempotency, incremental loads, failures, CLI, and S3 (moto) parity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from etl_job import pipeline
+from etl_job.__main__ import main
+from etl_job.pipeline import run_etl
+from etl_job.progress import Progress
+from reelrec.storage import open_store
+from tests.rawfiles import ratings_csv, titles_csv, write
+
+ROOT = Path(__file__).resolve().parents[1]
+TS = 1_600_000_000
+
+
+@pytest.fixture
+def raw(tmp_path) -> Path:
+    folder = tmp_path / "raw"
+    write(folder, "titles/netflix_titles.csv", titles_csv({"title": "One"}, {"title": "Two", "rating": "84 min",
+                                                                              "duration": ""}))
+    write(folder, "titles/hulu_titles.csv", titles_csv({"title": "Three", "cast": ""}, {"type": "Trailer"}))
+    write(folder, "ratings/1.csv", ratings_csv((1, "4.0", TS, "ns1"), (1, "9", TS, "ns2"), (2, "3.5", TS, "hs1")))
+    write(folder, "ratings/2.csv", ratings_csv((3, "5.0", TS, "ns2"), (3, "2.0", TS, "hs2")))
+    return folder
+
+
+def etl(raw: Path, lake: Path, **kw) -> dict:
+    return run_etl(open_store(raw), open_store(lake), progress=Progress(every=0), **kw)
+
+
+def snapshot(lake: Path) -> dict[str, str]:
+    """Checksums of every lake object except run manifests."""
+    return {
+        p.relative_to(lake).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(lake.rglob("*")) if p.is_file() and "_manifests" not in p.parts
+    }
+
+
+def by_key(manifest: dict) -> dict[str, dict]:
+    return {i["key"]: i for i in manifest["inputs"]}
+
+
+def test_first_run_writes_the_lake_and_balances_every_input(raw, tmp_path):
+    lake = tmp_path / "lake"
+    m = etl(raw, lake)
+    assert m["status"] == "ok"
+    for entry in m["inputs"]:
+        assert entry["rows_read"] == entry["rows_written"] + entry["rows_quarantined"], entry
+        assert entry["rows_quarantined"] == sum(entry["quarantine"].values())
+        assert len(entry["sha256"]) == 64
+    got = by_key(m)
+    assert got["titles/hulu_titles.csv"]["quarantine"] == {"unknown_type": 1}
+    assert got["titles/netflix_titles.csv"]["repairs"]["duration_from_rating"] == 1
+    assert got["ratings/1.csv"]["quarantine"] == {"score_out_of_range": 1}
+    assert got["ratings/2.csv"]["quarantine"] == {"unknown_title_id": 1}  # hs2 was quarantined as a title
+    assert sorted(snapshot(lake)) == [
+        "_state.json", "quarantine/ratings/1.parquet", "quarantine/ratings/2.parquet",
+        "quarantine/titles/hulu_titles.parquet", "ratings/1.parquet", "ratings/2.parquet",
+        "titles/hulu.parquet", "titles/netflix.parquet",
+    ]
+    q = pq.read_table(lake / "quarantine/ratings/1.parquet").to_pylist()
+    assert q[0]["source"] == "ratings/1.csv" and q[0]["reason"] == "score_out_of_range"
+    assert json.loads((lake / "_manifests" / f"{m['run_id']}.json").read_text()) == m
+
+
+def test_second_run_over_the_same_inputs_changes_nothing(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    before = snapshot(lake)
+    m = etl(raw, lake)
+    assert snapshot(lake) == before
+    assert m["totals"]["processed"] == 0 and m["totals"]["unchanged"] == 4
+
+
+def test_touched_but_identical_file_is_recognised_by_checksum(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    before = snapshot(lake)
+    os.utime(raw / "ratings/1.csv", ns=(1, 1))
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/1.csv"]["status"] == "unchanged"
+    assert {k: v for k, v in snapshot(lake).items() if k != "_state.json"} == {
+        k: v for k, v in before.items() if k != "_state.json"}
+
+
+def test_new_ratings_file_is_picked_up_without_redoing_old_ones(raw, tmp_path, monkeypatch):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    before = snapshot(lake)
+    write(raw, "ratings/3.csv", ratings_csv((9, "4.5", TS, "ns1")))
+    m = etl(raw, lake)
+    status = {k: v["status"] for k, v in by_key(m).items()}
+    assert status["ratings/3.csv"] == "processed"
+    assert [k for k, s in status.items() if s == "processed"] == ["ratings/3.csv"]
+    after = snapshot(lake)
+    assert all(after[k] == v for k, v in before.items() if k != "_state.json")
+    assert pq.read_table(lake / "ratings/3.parquet").column("user_id").to_pylist() == [9]
+
+
+def test_changed_file_replaces_its_outputs_and_drops_a_stale_quarantine(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    write(raw, "ratings/1.csv", ratings_csv((1, "4.0", TS, "ns1")))
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/1.csv"]["status"] == "processed"
+    assert pq.read_table(lake / "ratings/1.parquet").num_rows == 1
+    assert not (lake / "quarantine/ratings/1.parquet").exists()
+
+
+def test_same_content_under_another_name_is_not_loaded_twice(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    write(raw, "ratings/1-resent.csv", (raw / "ratings/1.csv").read_bytes())
+    m = etl(raw, lake)
+    entry = by_key(m)["ratings/1-resent.csv"]
+    assert entry["status"] == "duplicate" and "ratings/1.csv" in entry["note"]
+    assert not (lake / "ratings/1-resent.parquet").exists()
+    assert etl(raw, lake)["totals"]["processed"] == 0
+
+
+def test_a_crash_halfway_leaves_the_published_lake_as_it_was(raw, tmp_path, monkeypatch):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    before = snapshot(lake)
+    manifests = sorted((lake / "_manifests").iterdir())
+    write(raw, "titles/netflix_titles.csv", titles_csv({"title": "Changed"}))
+    write(raw, "ratings/3.csv", ratings_csv((9, "4.5", TS, "ns1")))
+
+    def crash(*args, **kwargs):
+        raise MemoryError("killed halfway")
+
+    monkeypatch.setattr(pipeline, "clean_ratings", crash)
+    with pytest.raises(MemoryError):
+        etl(raw, lake)
+    assert snapshot(lake) == before
+    assert sorted((lake / "_manifests").iterdir()) == manifests
+    monkeypatch.undo()
+    m = etl(raw, lake)
+    assert m["status"] == "ok" and m["totals"]["processed"] == 2
+
+
+def test_bad_files_fail_alone_with_a_message(raw, tmp_path):
+    lake = tmp_path / "lake"
+    write(raw, "ratings/broken.csv", "userId,rating\n1,2\n")
+    write(raw, "ratings/empty.csv", "")
+    write(raw, "ratings/notes.txt", "hello")
+    write(raw, "titles/peacock_titles.csv", titles_csv({}))
+    m = etl(raw, lake)
+    got = by_key(m)
+    assert m["status"] == "failed"
+    assert "missing column(s) timestamp, movieId" in got["ratings/broken.csv"]["error"]
+    assert got["ratings/empty.csv"]["error"] == "empty file"
+    assert got["ratings/notes.txt"]["error"] == "not a .csv file"
+    assert "unknown platform file name" in got["titles/peacock_titles.csv"]["error"]
+    assert got["ratings/1.csv"]["status"] == got["titles/netflix_titles.csv"]["status"] == "processed"
+    assert (lake / "ratings/1.parquet").exists()
+
+
+def test_ratings_wait_while_a_platform_catalog_has_never_loaded(raw, tmp_path):
+    lake = tmp_path / "lake"
+    write(raw, "titles/hulu_titles.csv", "show_id,type\n")
+    m = etl(raw, lake)
+    assert {i["status"] for i in m["inputs"] if i["kind"] == "ratings"} == {"deferred"}
+    assert "titles/hulu_titles.csv failed" in by_key(m)["ratings/1.csv"]["note"]
+    write(raw, "titles/hulu_titles.csv", titles_csv({"title": "Three"}))
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/1.csv"]["status"] == "processed"
+
+
+def test_a_bad_new_catalog_keeps_the_published_one(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    before = (lake / "titles/hulu.parquet").read_bytes()
+    write(raw, "titles/hulu_titles.csv", "show_id,type\n")
+    write(raw, "ratings/3.csv", ratings_csv((9, "4.5", TS, "hs1")))
+    m = etl(raw, lake)
+    assert by_key(m)["titles/hulu_titles.csv"]["status"] == "failed"
+    assert by_key(m)["ratings/3.csv"]["rows_written"] == 1
+    assert (lake / "titles/hulu.parquet").read_bytes() == before
+
+
+def test_missing_raw_file_keeps_its_data_unless_full(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    (raw / "ratings/2.csv").unlink()
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/2.csv"]["status"] == "missing"
+    assert (lake / "ratings/2.parquet").exists()
+    m = etl(raw, lake, full=True)
+    assert m["totals"]["processed"] == 3 and "ratings/2.csv" not in by_key(m)
+    assert not (lake / "ratings/2.parquet").exists() and not (lake / "quarantine/ratings/2.parquet").exists()
+
+
+def test_local_and_s3_lakes_have_identical_contents(raw, tmp_path, aws):
+    local_lake = tmp_path / "lake"
+    etl(raw, local_lake)
+    for path in raw.rglob("*.csv"):
+        aws.upload_file(str(path), "reelrec-test", f"raw/{path.relative_to(raw).as_posix()}")
+    m = run_etl(open_store("s3://reelrec-test/raw"), open_store("s3://reelrec-test/lake"), progress=Progress())
+    assert m["status"] == "ok" and m["lake"] == "s3://reelrec-test/lake"
+    listed = aws.list_objects_v2(Bucket="reelrec-test", Prefix="lake/")["Contents"]
+    s3_objects = {o["Key"][5:]: aws.get_object(Bucket="reelrec-test", Key=o["Key"])["Body"].read()
+                  for o in listed if "_manifests" not in o["Key"] and not o["Key"].endswith("_state.json")}
+    local_objects = {k: (local_lake / k) for k in snapshot(local_lake) if k != "_state.json"}
+    assert sorted(s3_objects) == sorted(local_objects)
+    for key, body in s3_objects.items():
+        local = pq.read_table(local_objects[key])
+        import pyarrow as pa
+
+        assert pq.read_table(pa.BufferReader(body)).equals(local), key
+    again = run_etl(open_store("s3://reelrec-test/raw"), open_store("s3://reelrec-test/lake"), progress=Progress())
+    assert again["totals"]["processed"] == 0
+
+
+def test_cli_exit_codes_and_messages(raw, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    assert main(["--raw", str(raw), "--lake", str(lake)]) == 0
+    err = capsys.readouterr().err
+    assert "ratings/1.csv: 3 rows read, 2 written, 1 quarantined" in err
+    assert err.strip().splitlines()[-1].startswith("etl: ok: 4 inputs (4 processed")
+    assert main(["--raw", str(tmp_path / "nothing"), "--lake", str(lake)]) == 1
+    assert "no raw inputs under" in capsys.readouterr().err
+    write(raw, "ratings/bad.csv", b"\x00\x01binary")
+    assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
+    assert "ratings/bad.csv: FAILED: not CSV text (binary data)" in capsys.readouterr().err
+
+
+def test_cli_in_a_subprocess_never_shows_a_traceback(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REELREC_HOME": str(tmp_path / "home")}
+    for args in (["--raw", "s3://"], ["--raw", "gs://x/y"], ["--bogus"]):
+        proc = subprocess.run([sys.executable, "-m", "etl_job", *args], capture_output=True, text=True, env=env)
+        assert proc.returncode != 0
+        assert "Traceback" not in proc.stderr and proc.stderr.strip(), proc.stderr
