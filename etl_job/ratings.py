@@ -20,7 +20,7 @@ from etl_job.quarantine import Quarantine, first_reason
 from reelrec.schemas import RAW_RATING_COLUMNS, SCORE_MAX, SCORE_MIN
 
 BLOCK_SIZE = 16 << 20  # bytes of CSV per batch: ~700k ratings, a few tens of MiB in memory
-# What the fast cast accepts, spelled as patterns for the slow path (same verdicts either way)
+# What a number may look like (signs, exponents, nan and inf included; no hex)
 INT_RE = r"^\s*[+-]?[0-9]{1,18}\s*$"
 FLOAT_RE = r"(?i)^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)\s*$"
 EARLIEST_TIMESTAMP = 0  # 1970-01-01; later than "now" is rejected too
@@ -37,17 +37,31 @@ class RatingsResult:
     ignored_columns: list[str]
 
 
+def _plain_digits(arr: pa.Array, allow_dot: bool) -> bool:
+    """True when every value is ASCII digits (with at most one dot): the cast's fast path is exact."""
+    if allow_dot:
+        arr = pc.replace_substring(arr, ".", "", max_replacements=1)
+    return bool(pc.all(pc.fill_null(pc.ascii_is_decimal(arr), False)).as_py())
+
+
 def _parse(arr: pa.Array, to: pa.DataType, pattern: str) -> pa.Array:
-    """Cast text to ``to``; values that do not look like numbers become null (fast path first)."""
-    try:
-        return pc.cast(arr, to)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-        text = pc.if_else(ok, pc.utf8_trim_whitespace(arr), pa.scalar(None, pa.string()))
+    """Text to numbers; values that do not match ``pattern`` become null.
+
+    The cast alone is too lenient (it reads ``0x1`` as hex), so it is trusted only for batches of
+    plain digits; other batches are matched against the pattern first. Either way a value gets
+    the same verdict, whatever its neighbours.
+    """
+    if _plain_digits(arr, allow_dot=pa.types.is_floating(to)):
         try:
-            return pc.cast(text, to)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 1e999: value by value
-            return pa.array([_cast_one(v, to) for v in text.to_pylist()], to)
+            return pc.cast(arr, to)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # e.g. more digits than int64 holds
+    ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+    text = pc.if_else(ok, pc.utf8_trim_whitespace(arr), pa.scalar(None, pa.string()))
+    try:
+        return pc.cast(text, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 1e999 or 19 digits: value by value
+        return pa.array([_cast_one(v, to) for v in text.to_pylist()], to)
 
 
 def _cast_one(value: str | None, to: pa.DataType):

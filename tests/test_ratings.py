@@ -120,7 +120,7 @@ VALUE = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(user=VALUE, score=VALUE, ts=VALUE)
 def test_verdict_of_a_row_does_not_depend_on_its_batch_neighbours(user, score, ts):
     """The fast cast (clean batch) and the slow path (batch with junk) must agree on every row."""
