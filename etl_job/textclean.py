@@ -6,7 +6,7 @@ import pyarrow.compute as pc
 # zero-width characters and BOMs carry nothing a reader sees
 _INVISIBLE = r"[\x{200b}\x{200c}\x{200d}\x{2060}\x{feff}]"
 # any run of Unicode white space (tabs, newlines, NBSP, U+2028 ...) becomes one space
-_SPACES = r"[\s\pZ]+"
+_SPACES = r"[\s\x{0b}\x{85}\pZ]+"
 
 
 def clean_text(arr: pa.Array) -> pa.Array:

@@ -61,6 +61,19 @@ def read_titles(path: Path, platform: str, source: str) -> TitlesResult:
     return TitlesResult(table, quarantine, rows_read, repairs, extra)
 
 
+def _parse_date(text: pa.Array) -> pa.Array:
+    """``month d, yyyy`` (already lower-cased and single-spaced) -> date; anything else -> null.
+
+    strptime alone accepts 2-digit years and rolls impossible days over (february 30 -> march 2),
+    so the shape is matched first and the parsed day must equal the written one.
+    """
+    parts = pc.extract_regex(text, r"^(?P<md>[a-z]+ (?P<day>[0-9]{1,2})), (?P<year>[0-9]{4})$")
+    shaped = pc.binary_join_element_wise(pc.struct_field(parts, [0]), pc.struct_field(parts, [2]), ", ")
+    stamp = pc.strptime(shaped, format="%B %d, %Y", unit="s", error_is_null=True)
+    same_day = pc.equal(pc.day(stamp), pc.cast(pc.struct_field(parts, [1]), pa.int64()))
+    return pc.cast(pc.if_else(pc.fill_null(same_day, False), stamp, None), pa.date32())
+
+
 def _duration_parts(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Split cleaned ``N min`` / ``N season(s)`` text into (int, 'min'|'season'); others -> nulls."""
     parts = pc.extract_regex(arr, DURATION_RE)
@@ -106,7 +119,7 @@ def clean_titles(raw: pa.Table, platform: str, quarantine: Quarantine) -> tuple[
     rating = pc.fill_null(rating, DEFAULT_RATING)
 
     date_text = clean_text(col["date_added"])
-    date_added = pc.cast(pc.strptime(date_text, format="%B %d, %Y", unit="s", error_is_null=True), pa.date32())
+    date_added = _parse_date(date_text)
     marks["date_added_unparsed"] = pc.and_(pc.is_valid(date_text), pc.is_null(date_added))
 
     year_text = clean_text(col["release_year"])

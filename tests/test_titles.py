@@ -165,3 +165,15 @@ def test_columns_in_another_order_and_a_bom_are_fine(tmp_path):
 def test_whole_file_problems_reject_the_file_with_a_message(tmp_path, text, message):
     with pytest.raises(FileRejected, match=message):
         clean(tmp_path, text=text)
+
+
+@pytest.mark.parametrize("text", ["February 30, 2021", "September 31, 2021", "September 5, 21", "September 5,2021",
+                                  "Smarch 5, 2021", "5 September 2021"])
+def test_impossible_or_oddly_shaped_dates_are_not_rolled_over(tmp_path, text):
+    row, res = one(tmp_path, date_added=text)
+    assert row["date_added"] is None and res.repairs["date_added_unparsed"] == 1
+
+
+def test_every_unicode_white_space_folds(tmp_path):
+    row, _ = one(tmp_path, title="a\x0bb\x85c\u3000d\te")
+    assert row["title"] == "a b c d e"
