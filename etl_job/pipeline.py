@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -29,6 +32,8 @@ from etl_job.titles import read_titles
 from reelrec import layout
 from reelrec.schemas import PLATFORM_FILES, PLATFORMS
 from reelrec.storage import ObjectInfo, Store
+
+WORKERS = min(2, os.cpu_count() or 1)  # ratings files cleaned at once (memory grows per worker)
 
 
 @dataclass
@@ -66,10 +71,14 @@ class Staged:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def add_table(self, table: pa.Table, key: str) -> str:
-        pq.write_table(table, self.path(key), compression="zstd")
+    def add_file(self, key: str) -> str:
+        """Register a file already written at ``self.path(key)``."""
         self.files.append((self.folder / key, key))
         return key
+
+    def add_table(self, table: pa.Table, key: str) -> str:
+        pq.write_table(table, self.path(key), compression="zstd")
+        return self.add_file(key)
 
 
 def _sha256(path: Path) -> str:
@@ -109,42 +118,47 @@ class EtlRun:
         self.full = full or self.old_state.transform_version != TRANSFORM_VERSION
         self.state = LakeState() if self.full else LakeState(TRANSFORM_VERSION, dict(self.old_state.inputs))
         self.outcomes: list[Outcome] = []
+        self._lock = threading.Lock()  # ratings files are cleaned in parallel threads
+        self._claimed: dict[tuple[str, str], str] = {}  # (kind, sha256) -> raw key loaded in this run
 
     # -- one input -------------------------------------------------------------------------
-    def _input(self, info: ObjectInfo, kind: str, staged: Staged, work: Callable[[Path, Outcome], None]) -> Outcome:
-        """Decide whether ``info`` needs work, do it into ``staged``, and record the outcome."""
+    def _input(self, info: ObjectInfo, kind: str, work: Callable[[Path, Outcome], None]) -> Outcome:
+        """Decide whether ``info`` needs work, do it, and record the outcome (safe to run in threads)."""
         out = Outcome(info.key, kind, size=info.size)
-        self.outcomes.append(out)
+        with self._lock:
+            self.outcomes.append(out)
+            entry = self.state.inputs.get(info.key)
         problem = _raw_problem(info, kind)
         if problem:
             return self._fail(out, problem)
-        entry = self.state.inputs.get(info.key)
         if entry and entry.get("size") == info.size and entry.get("tag") == info.tag:
             return self._unchanged(out, entry)
         started = time.perf_counter()
-        self.progress.start(info.key)
         try:
             with self.raw.local_copy(info.key) as path:
                 out.sha256 = _sha256(path)
-                if entry and entry.get("sha256") == out.sha256:
-                    entry["tag"] = info.tag
-                    return self._unchanged(out, entry)
-                twin = self.state.key_with_checksum(out.sha256, kind)
-                if twin and kind == "ratings":
-                    out.status, out.note = "duplicate", f"same content as {twin}; not loaded twice"
-                    self.state.inputs[info.key] = {"kind": kind, "sha256": out.sha256, "size": info.size,
-                                                   "tag": info.tag, "duplicate_of": twin, "outputs": []}
-                    return out
+                with self._lock:
+                    if entry and entry.get("sha256") == out.sha256:
+                        entry["tag"] = info.tag
+                        return self._unchanged(out, entry)
+                    twin = self.state.key_with_checksum(out.sha256, kind) or self._claimed.get((kind, out.sha256))
+                    if twin and kind == "ratings":
+                        out.status, out.note = "duplicate", f"same content as {twin}; not loaded twice"
+                        self.state.inputs[info.key] = {"kind": kind, "sha256": out.sha256, "size": info.size,
+                                                       "tag": info.tag, "duplicate_of": twin, "outputs": []}
+                        return out
+                    self._claimed[(kind, out.sha256)] = info.key
                 work(path, out)
         except FileRejected as exc:
             return self._fail(out, str(exc))
         out.seconds = round(time.perf_counter() - started, 3)
         out.rows_per_s = round(out.rows_read / max(out.seconds, 1e-6))
-        self.state.inputs[info.key] = {
-            "kind": kind, "sha256": out.sha256, "size": info.size, "tag": info.tag, "run_id": self.run_id,
-            "outputs": out.outputs, "rows_read": out.rows_read, "rows_written": out.rows_written,
-            "rows_quarantined": out.rows_quarantined,
-        }
+        with self._lock:
+            self.state.inputs[info.key] = {
+                "kind": kind, "sha256": out.sha256, "size": info.size, "tag": info.tag, "run_id": self.run_id,
+                "outputs": out.outputs, "rows_read": out.rows_read, "rows_written": out.rows_written,
+                "rows_quarantined": out.rows_quarantined,
+            }
         self.progress.say(
             f"{info.key}: {out.rows_read:,} rows read, {out.rows_written:,} written, "
             f"{out.rows_quarantined:,} quarantined ({out.seconds:.2f} s, {out.rows_per_s:,.0f} rows/s)"
@@ -181,7 +195,7 @@ class EtlRun:
                 out.outputs.append(staged.add_table(res.table, layout.lake_titles_key(platform)))
                 self._record_quarantine(out, res.quarantine, "titles", staged)
 
-            self._input(info, "titles", staged, work)
+            self._input(info, "titles", work)
 
     def _title_ids(self, staged: Staged) -> pa.Array | None:
         """Every title id the lake will hold after this run (None when there is no catalog yet)."""
@@ -205,26 +219,30 @@ class EtlRun:
     def _ratings(self, staged: Staged) -> None:
         blocking = self._blocking_titles()
         title_ids = None if blocking else self._title_ids(staged)
-        for info in _discover(self.raw, layout.RAW_RATINGS):
-            if title_ids is None:
-                why = f"catalog incomplete: {', '.join(blocking)} failed" if blocking else "no catalog in the lake yet"
+        infos = _discover(self.raw, layout.RAW_RATINGS)
+        if title_ids is None:
+            why = f"catalog incomplete: {', '.join(blocking)} failed" if blocking else "no catalog in the lake yet"
+            for info in infos:
                 self.outcomes.append(Outcome(info.key, "ratings", status="deferred", size=info.size, note=why))
                 self.progress.say(f"{info.key}: deferred ({why})")
-                continue
+            return
 
-            def work(path: Path, out: Outcome) -> None:
-                key = layout.lake_ratings_key(out.key)
-                owner = next((k for k, e in self.state.inputs.items() if key in e.get("outputs", []) and k != out.key), None)
-                if owner:
-                    raise FileRejected(f"its lake name {key} is taken by {owner}; rename the file")
-                res = clean_ratings(path, staged.path(key), title_ids, out.key, self.progress.rows)
-                staged.files.append((staged.folder / key, key))
-                out.rows_read, out.rows_written = res.rows_read, res.rows_written
-                out.ignored_columns = res.ignored_columns
-                out.outputs.append(key)
-                self._record_quarantine(out, res.quarantine, "ratings", staged)
+        def work(path: Path, out: Outcome) -> None:
+            key = layout.lake_ratings_key(out.key)
+            with self._lock:
+                owner = next((k for k, e in self.state.inputs.items()
+                              if key in e.get("outputs", []) and k != out.key), None)
+            if owner:
+                raise FileRejected(f"its lake name {key} is taken by {owner}; rename the file")
+            res = clean_ratings(path, staged.path(key), title_ids, out.key, self.progress.tracker(out.key))
+            out.rows_read, out.rows_written = res.rows_read, res.rows_written
+            out.ignored_columns = res.ignored_columns
+            out.outputs.append(staged.add_file(key))
+            self._record_quarantine(out, res.quarantine, "ratings", staged)
 
-            self._input(info, "ratings", staged, work)
+        # Files are independent and Arrow releases the GIL: one worker per core keeps both busy.
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            list(pool.map(lambda info: self._input(info, "ratings", work), infos))
 
     # -- publish ---------------------------------------------------------------------------
     def _obsolete(self) -> set[str]:
@@ -275,7 +293,7 @@ class EtlRun:
             "seconds": round(seconds, 3),
             "status": "failed" if totals["failed"] or totals["deferred"] else "ok",
             "totals": totals,
-            "inputs": [asdict(o) for o in self.outcomes],
+            "inputs": [asdict(o) for o in sorted(self.outcomes, key=lambda o: (o.kind != "titles", o.key))],
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,27 +38,11 @@ class RatingsResult:
     ignored_columns: list[str]
 
 
-def _plain_digits(arr: pa.Array, allow_dot: bool) -> bool:
-    """True when every value is ASCII digits (with at most one dot): the cast's fast path is exact."""
-    if allow_dot:
-        arr = pc.replace_substring(arr, ".", "", max_replacements=1)
-    return bool(pc.all(pc.fill_null(pc.ascii_is_decimal(arr), False)).as_py())
-
-
-def _parse(arr: pa.Array, to: pa.DataType, pattern: str) -> pa.Array:
-    """Text to numbers; values that do not match ``pattern`` become null.
-
-    The cast alone is too lenient (it reads ``0x1`` as hex), so it is trusted only for batches of
-    plain digits; other batches are matched against the pattern first. Either way a value gets
-    the same verdict, whatever its neighbours.
-    """
-    if _plain_digits(arr, allow_dot=pa.types.is_floating(to)):
-        try:
-            return pc.cast(arr, to)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass  # e.g. more digits than int64 holds
+def _parse_text(arr: pa.Array, to: pa.DataType, pattern: str) -> pa.Array:
+    """Text that matches ``pattern`` -> number (trimmed, a leading ``+`` dropped); anything else -> null."""
     ok = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-    text = pc.if_else(ok, pc.utf8_trim_whitespace(arr), pa.scalar(None, pa.string()))
+    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r"^\+", "")
+    text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
     try:
         return pc.cast(text, to)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 1e999 or 19 digits: value by value
@@ -67,45 +52,71 @@ def _parse(arr: pa.Array, to: pa.DataType, pattern: str) -> pa.Array:
 def _cast_one(value: str | None, to: pa.DataType):
     """One value cast like ``pc.cast``, or None where that fails."""
     try:
-        return None if value is None else pc.cast(pa.array([value]), to)[0].as_py()
+        return None if value is None else pc.cast(pa.array([value], pa.string()), to)[0].as_py()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+def parse_int(arr: pa.Array) -> pa.Array:
+    """Integers: plain digit strings take Arrow's cast; only the others go through the pattern.
+
+    The cast alone is too lenient (it reads ``0x1`` as hex), so it is given only plain digits.
+    """
+    simple = pc.fill_null(pc.and_(pc.ascii_is_decimal(arr), pc.less_equal(pc.utf8_length(arr), 18)), False)
+    if pc.all(simple).as_py():
+        return pc.cast(arr, pa.int64())
+    out = pc.cast(pc.if_else(simple, arr, pa.scalar(None, pa.string())), pa.int64())
+    rest = pc.invert(simple)
+    return pc.replace_with_mask(out, rest, _parse_text(arr.filter(rest), pa.int64(), INT_RE))
+
+
+def parse_float(arr: pa.Array) -> pa.Array:
+    """Scores: a batch holds a few dozen distinct texts, so each distinct text is parsed once."""
+    encoded = pc.dictionary_encode(arr)
+    return pc.take(_parse_text(encoded.dictionary, pa.float64(), FLOAT_RE), encoded.indices)
+
+
+def _normalise_ids(title: pa.Array, title_ids: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(ids, known mask): ids not found as they are get trimmed and lower-cased, then looked up again."""
+    known = pc.is_in(title, value_set=title_ids)
+    if pc.all(known).as_py():
+        return title, known
+    messy = pc.invert(known)
+    fixed = pc.utf8_lower(pc.utf8_trim_whitespace(title.filter(messy)))
+    return pc.replace_with_mask(title, messy, fixed), pc.replace_with_mask(
+        known, messy, pc.is_in(fixed, value_set=title_ids)
+    )
 
 
 def clean_batch(
     batch: pa.RecordBatch, title_ids: pa.Array, now: int, quarantine: Quarantine
 ) -> pa.RecordBatch:
     """Apply the rating rules to one batch of raw text columns; rejected rows go to ``quarantine``."""
-    user = _parse(batch.column("userId"), pa.int64(), INT_RE)
-    score = _parse(batch.column("rating"), pa.float64(), FLOAT_RE)
-    ts = _parse(batch.column("timestamp"), pa.int64(), INT_RE)
-    title = batch.column("movieId")
-    known = pc.is_in(title, value_set=title_ids)
-    if not pc.all(known).as_py():  # slow path only for batches with messy or unknown ids
-        title = pc.utf8_lower(pc.utf8_trim_whitespace(title))
-        known = pc.is_in(title, value_set=title_ids)
-    reasons = first_reason(
-        [
-            (pc.invert(pc.greater(user, 0)), "bad_user_id"),
-            (pc.or_(pc.is_null(score), pc.is_nan(score)), "bad_score"),
-            (pc.invert(pc.and_(pc.greater_equal(score, SCORE_MIN), pc.less_equal(score, SCORE_MAX))),
-             "score_out_of_range"),
-            (pc.is_null(ts), "bad_timestamp"),
-            (pc.invert(pc.and_(pc.greater_equal(ts, EARLIEST_TIMESTAMP), pc.less_equal(ts, now))),
-             "timestamp_out_of_range"),
-            (pc.invert(known), "unknown_title_id"),
-        ],
-        batch.num_rows,
-    )
-    keep = pc.is_null(reasons)
-    clean = pc.all(keep).as_py()
-    if not clean:
-        quarantine.add_rows(pa.Table.from_batches([batch]), reasons, list(RAW_RATING_COLUMNS))
+    user = parse_int(batch.column("userId"))
+    score = parse_float(batch.column("rating"))
+    ts = parse_int(batch.column("timestamp"))
+    title, known = _normalise_ids(batch.column("movieId"), title_ids)
+    checks = [
+        (pc.invert(pc.greater(user, 0)), "bad_user_id"),
+        (pc.or_(pc.is_null(score), pc.is_nan(score)), "bad_score"),
+        (pc.invert(pc.and_(pc.greater_equal(score, SCORE_MIN), pc.less_equal(score, SCORE_MAX))),
+         "score_out_of_range"),
+        (pc.is_null(ts), "bad_timestamp"),
+        (pc.invert(pc.and_(pc.greater_equal(ts, EARLIEST_TIMESTAMP), pc.less_equal(ts, now))),
+         "timestamp_out_of_range"),
+        (pc.invert(known), "unknown_title_id"),
+    ]
+    bad = functools.reduce(pc.or_, (pc.fill_null(mask, True) for mask, _ in checks))
     out = pa.RecordBatch.from_arrays(
         [user, title, score, ts, pc.cast(pc.cast(ts, pa.timestamp("s")), pa.date32())],
         schema=arrow_schemas.RATINGS,
     )
-    return out if clean else out.filter(keep)
+    if not pc.any(bad).as_py():
+        return out
+    rows = pc.indices_nonzero(bad)  # reasons are worked out for the few rejected rows only
+    reasons = first_reason([(pc.take(mask, rows), why) for mask, why in checks], len(rows))
+    quarantine.add_rows(pa.Table.from_batches([batch.take(rows)]), reasons, list(RAW_RATING_COLUMNS))
+    return out.filter(pc.invert(bad))
 
 
 def clean_ratings(

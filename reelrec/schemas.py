@@ -50,7 +50,7 @@ RATING_FIELDS = (
 )
 QUARANTINE_FIELDS = (
     ("source", "string"),  # raw key the row came from
-    ("line", "int64"),  # physical line number when known, else null
+    ("line", "int64"),  # malformed rows: the CSV reader's row number (header = 1), else null
     ("reason", "string"),  # why it was set aside
     ("record", "string"),  # the row as it was read (JSON object of raw fields, or raw text)
 )

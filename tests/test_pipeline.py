@@ -241,3 +241,12 @@ def test_cli_in_a_subprocess_never_shows_a_traceback(tmp_path):
         proc = subprocess.run([sys.executable, "-m", "etl_job", *args], capture_output=True, text=True, env=env)
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr and proc.stderr.strip(), proc.stderr
+
+
+def test_identical_files_arriving_together_load_once(raw, tmp_path):
+    write(raw, "ratings/1-copy.csv", (raw / "ratings/1.csv").read_bytes())
+    m = etl(raw, tmp_path / "lake")
+    statuses = sorted(by_key(m)[k]["status"] for k in ("ratings/1.csv", "ratings/1-copy.csv"))
+    assert statuses == ["duplicate", "processed"]
+    assert [i["key"] for i in m["inputs"]] == sorted(i["key"] for i in m["inputs"] if i["kind"] == "titles") + sorted(
+        i["key"] for i in m["inputs"] if i["kind"] == "ratings")

@@ -39,10 +39,12 @@ def test_valid_rows_are_typed_and_dated(tmp_path):
 
 
 def test_messy_but_valid_values_are_accepted(tmp_path):
-    table, _ = run(tmp_path, ratings_csv((" 7 ", "4", f" {TS}", " NS2 "), ("007", " 5.0 ", TS, "Hs10")))
-    assert table.column("title_id").to_pylist() == ["ns2", "hs10"]
-    assert table.column("user_id").to_pylist() == [7, 7]
-    assert table.column("score").to_pylist() == [4.0, 5.0]
+    table, _ = run(tmp_path, ratings_csv((" 7 ", "4", f" {TS}", " NS2 "), ("007", " 5.0 ", TS, "Hs10"),
+                                         ("+8", "+3.5", f"+{TS}", "ns1")))
+    assert table.column("title_id").to_pylist() == ["ns2", "hs10", "ns1"]
+    assert table.column("user_id").to_pylist() == [7, 7, 8]
+    assert table.column("score").to_pylist() == [4.0, 5.0, 3.5]
+    assert table.column("timestamp").to_pylist() == [TS] * 3
 
 
 @pytest.mark.parametrize(
