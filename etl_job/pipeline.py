@@ -27,9 +27,11 @@ from etl_job import TRANSFORM_VERSION
 from etl_job.errors import FileRejected
 from etl_job.progress import Progress
 from etl_job.ratings import clean_ratings
+from etl_job.serving import KEEP_SNAPSHOTS, build_catalog_snapshot, rating_aggregates
 from etl_job.state import LakeState
 from etl_job.titles import read_titles
 from reelrec import layout
+from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
 from reelrec.schemas import PLATFORM_FILES, PLATFORMS
 from reelrec.storage import ObjectInfo, Store
 
@@ -197,16 +199,21 @@ class EtlRun:
 
             self._input(info, "titles", work)
 
-    def _title_ids(self, staged: Staged) -> pa.Array | None:
-        """Every title id the lake will hold after this run (None when there is no catalog yet)."""
-        chunks = []
+    def _catalog(self, staged: Staged, columns: list[str] | None = None) -> list[pa.Table]:
+        """The lake's titles after this run: staged where reloaded, else as published."""
+        tables = []
         for platform in PLATFORMS:
             if platform in staged.titles:
-                chunks.append(staged.titles[platform].column("id").combine_chunks())
+                tables.append(staged.titles[platform].select(columns) if columns else staged.titles[platform])
             elif self.lake.stat(layout.lake_titles_key(platform)) is not None:
                 with self.lake.local_copy(layout.lake_titles_key(platform)) as path:
-                    chunks.append(pq.read_table(path, columns=["id"]).column("id").combine_chunks())
-        return pa.concat_arrays(chunks).unique() if chunks else None
+                    tables.append(pq.read_table(path, columns=columns))
+        return tables
+
+    def _title_ids(self, staged: Staged) -> pa.Array | None:
+        """Every title id the lake will hold after this run (None when there is no catalog yet)."""
+        tables = self._catalog(staged, ["id"])
+        return pa.concat_tables(tables).column("id").combine_chunks().unique() if tables else None
 
     def _blocking_titles(self) -> list[str]:
         """Platform files that failed in this run and have no earlier version in the lake."""
@@ -238,11 +245,43 @@ class EtlRun:
             out.rows_read, out.rows_written = res.rows_read, res.rows_written
             out.ignored_columns = res.ignored_columns
             out.outputs.append(staged.add_file(key))
+            out.outputs.append(staged.add_table(rating_aggregates(staged.path(key)), layout.aggregates_key(out.key)))
             self._record_quarantine(out, res.quarantine, "ratings", staged)
 
         # Files are independent and Arrow releases the GIL: one worker per core keeps both busy.
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
             list(pool.map(lambda info: self._input(info, "ratings", work), infos))
+
+    # -- serving snapshot ------------------------------------------------------------------
+    def _snapshot(self, staged: Staged) -> bytes | None:
+        """A new catalog snapshot when this run changed the lake (or there is none yet), else None."""
+        changed = any(o.status == "processed" for o in self.outcomes) or self.full
+        if not changed and self.lake.stat(layout.CATALOG_POINTER) is not None:
+            return None
+        titles = self._catalog(staged)
+        if not titles:
+            return None
+        aggregates = []
+        for entry in self.state.inputs.values():
+            for key in entry.get("outputs", []):
+                if key.startswith(layout.RATING_AGGREGATES):
+                    local = staged.folder / key
+                    if local.exists():
+                        aggregates.append(pq.read_table(local))
+                    else:
+                        with self.lake.local_copy(key) as path:
+                            aggregates.append(pq.read_table(path))
+        return build_catalog_snapshot(pa.concat_tables(titles), aggregates, self.run_id).to_bytes()
+
+    def _publish_snapshot(self, data: bytes) -> None:
+        """Snapshot object first, then the pointer that makes it current; then prune old versions."""
+        self.lake.write_bytes(layout.catalog_snapshot_key(self.run_id), data)
+        pointer = {"version": self.run_id, "key": layout.catalog_snapshot_key(self.run_id), "format": SNAPSHOT_FORMAT,
+                   "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "bytes": len(data)}
+        self.lake.write_bytes(layout.CATALOG_POINTER, json.dumps(pointer).encode())
+        versions = sorted(i.key for i in self.lake.list(layout.CATALOG_SNAPSHOTS) if i.key.endswith(".npz"))
+        for key in versions[:-KEEP_SNAPSHOTS]:
+            self.lake.delete(key)
 
     # -- publish ---------------------------------------------------------------------------
     def _obsolete(self) -> set[str]:
@@ -265,12 +304,16 @@ class EtlRun:
                 else:
                     self.outcomes.append(Outcome(key, self.state.inputs[key].get("kind", "?"), status="missing",
                                                  note="gone from the raw area; its lake data is kept"))
+            snapshot = self._snapshot(staged)
             for path, key in staged.files:
                 self.lake.upload_file(path, key)
+        if snapshot is not None:
+            self._publish_snapshot(snapshot)
         for key in sorted(self._obsolete()):
             self.lake.delete(key)
         self.state.save(self.lake)
         manifest = self._manifest(started, time.perf_counter() - t0)
+        manifest["catalog_snapshot"] = self.run_id if snapshot is not None else None
         self.lake.write_bytes(layout.manifest_key(self.run_id), json.dumps(manifest, indent=1).encode())
         return manifest
 

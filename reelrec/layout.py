@@ -2,7 +2,8 @@
 
 Raw:  ``titles/<platform file>.csv``, ``ratings/<name>.csv``.
 Lake: ``titles/<platform>.parquet``, ``ratings/<name>.parquet``,
-      ``quarantine/<kind>/<name>.parquet``, ``_state.json``, ``_manifests/<run id>.json``.
+      ``quarantine/<kind>/<name>.parquet``, ``_state.json``, ``_manifests/<run id>.json``,
+      ``serving/catalog/<version>.npz`` + ``serving/catalog/current.json`` (the API's snapshot).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ LAKE_RATINGS = "ratings/"
 LAKE_QUARANTINE = "quarantine/"
 LAKE_MANIFESTS = "_manifests/"
 LAKE_STATE = "_state.json"
+# the API's serving snapshot: versioned objects and a small pointer that names the current one
+CATALOG_SNAPSHOTS = "serving/catalog/"
+CATALOG_POINTER = "serving/catalog/current.json"
+RATING_AGGREGATES = "serving/aggregates/"  # per ratings part: title_id, score_sum, score_count
 
 
 def stem(key: str) -> str:
@@ -38,3 +43,11 @@ def quarantine_key(kind: str, raw_key: str) -> str:
 
 def manifest_key(run_id: str) -> str:
     return f"{LAKE_MANIFESTS}{run_id}.json"
+
+
+def catalog_snapshot_key(version: str) -> str:
+    return f"{CATALOG_SNAPSHOTS}{version}.npz"
+
+
+def aggregates_key(raw_key: str) -> str:
+    return f"{RATING_AGGREGATES}{stem(raw_key)}.parquet"

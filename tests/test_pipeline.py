@@ -16,6 +16,7 @@ from etl_job import pipeline
 from etl_job.__main__ import main
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
+from reelrec.catalog_snapshot import CatalogSnapshot
 from reelrec.storage import open_store
 from tests.rawfiles import ratings_csv, titles_csv, write
 
@@ -66,6 +67,8 @@ def test_first_run_writes_the_lake_and_balances_every_input(raw, tmp_path):
     assert sorted(snapshot(lake)) == [
         "_state.json", "quarantine/ratings/1.parquet", "quarantine/ratings/2.parquet",
         "quarantine/titles/hulu_titles.parquet", "ratings/1.parquet", "ratings/2.parquet",
+        "serving/aggregates/1.parquet", "serving/aggregates/2.parquet",
+        f"serving/catalog/{m['run_id']}.npz", "serving/catalog/current.json",
         "titles/hulu.parquet", "titles/netflix.parquet",
     ]
     q = pq.read_table(lake / "quarantine/ratings/1.parquet").to_pylist()
@@ -103,8 +106,9 @@ def test_new_ratings_file_is_picked_up_without_redoing_old_ones(raw, tmp_path, m
     assert status["ratings/3.csv"] == "processed"
     assert [k for k, s in status.items() if s == "processed"] == ["ratings/3.csv"]
     after = snapshot(lake)
-    assert all(after[k] == v for k, v in before.items() if k != "_state.json")
+    assert all(after[k] == v for k, v in before.items() if k not in ("_state.json", "serving/catalog/current.json"))
     assert pq.read_table(lake / "ratings/3.parquet").column("user_id").to_pylist() == [9]
+    assert json.loads((lake / "serving/catalog/current.json").read_text())["version"] == m["run_id"]
 
 
 def test_changed_file_replaces_its_outputs_and_drops_a_stale_quarantine(raw, tmp_path):
@@ -202,24 +206,25 @@ def test_missing_raw_file_keeps_its_data_unless_full(raw, tmp_path):
 
 
 def test_local_and_s3_lakes_have_identical_contents(raw, tmp_path, aws):
+    import pyarrow as pa
+
     local_lake = tmp_path / "lake"
     etl(raw, local_lake)
     for path in raw.rglob("*.csv"):
         aws.upload_file(str(path), "reelrec-test", f"raw/{path.relative_to(raw).as_posix()}")
     m = run_etl(open_store("s3://reelrec-test/raw"), open_store("s3://reelrec-test/lake"), progress=Progress())
     assert m["status"] == "ok" and m["lake"] == "s3://reelrec-test/lake"
-    listed = aws.list_objects_v2(Bucket="reelrec-test", Prefix="lake/")["Contents"]
-    s3_objects = {o["Key"][5:]: aws.get_object(Bucket="reelrec-test", Key=o["Key"])["Body"].read()
-                  for o in listed if "_manifests" not in o["Key"] and not o["Key"].endswith("_state.json")}
-    local_objects = {k: (local_lake / k) for k in snapshot(local_lake) if k != "_state.json"}
-    assert sorted(s3_objects) == sorted(local_objects)
-    for key, body in s3_objects.items():
-        local = pq.read_table(local_objects[key])
-        import pyarrow as pa
-
-        assert pq.read_table(pa.BufferReader(body)).equals(local), key
+    s3 = open_store("s3://reelrec-test/lake")
+    varying = ("_manifests/", "_state.json", "serving/catalog/")  # named or stamped by run
+    s3_keys = sorted(i.key for i in s3.list() if not i.key.startswith(varying))
+    assert s3_keys == sorted(k for k in snapshot(local_lake) if not k.startswith(varying))
+    for key in s3_keys:
+        assert pq.read_table(pa.BufferReader(s3.read_bytes(key))).equals(pq.read_table(local_lake / key)), key
+    s3_snap = CatalogSnapshot.from_bytes(s3.read_bytes(json.loads(s3.read_bytes("serving/catalog/current.json"))["key"]))
+    local_snap = CatalogSnapshot.from_bytes(next((local_lake / "serving/catalog").glob("*.npz")).read_bytes())
+    assert [s3_snap.record(i) for i in range(len(s3_snap))] == [local_snap.record(i) for i in range(len(local_snap))]
     again = run_etl(open_store("s3://reelrec-test/raw"), open_store("s3://reelrec-test/lake"), progress=Progress())
-    assert again["totals"]["processed"] == 0
+    assert again["totals"]["processed"] == 0 and again["catalog_snapshot"] is None
 
 
 def test_cli_exit_codes_and_messages(raw, tmp_path, capsys):
