@@ -114,7 +114,8 @@ class EtlRun:
     def __init__(self, raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None):
         self.raw, self.lake = raw, lake
         self.progress = progress or Progress()
-        self.run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        # sortable: snapshots and manifests are pruned and listed in this order
+        self.run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
         self.old_state = LakeState.load(lake)
         # new cleaning rules invalidate everything the lake holds: rebuild as with --full
         self.full = full or self.old_state.transform_version != TRANSFORM_VERSION
@@ -279,8 +280,9 @@ class EtlRun:
         pointer = {"version": self.run_id, "key": layout.catalog_snapshot_key(self.run_id), "format": SNAPSHOT_FORMAT,
                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "bytes": len(data)}
         self.lake.write_bytes(layout.CATALOG_POINTER, json.dumps(pointer).encode())
-        versions = sorted(i.key for i in self.lake.list(layout.CATALOG_SNAPSHOTS) if i.key.endswith(".npz"))
-        for key in versions[:-KEEP_SNAPSHOTS]:
+        current = layout.catalog_snapshot_key(self.run_id)
+        older = sorted(i.key for i in self.lake.list(layout.CATALOG_SNAPSHOTS) if i.key.endswith(".npz") and i.key != current)
+        for key in older[: max(len(older) - (KEEP_SNAPSHOTS - 1), 0)]:
             self.lake.delete(key)
 
     # -- publish ---------------------------------------------------------------------------

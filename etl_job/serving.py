@@ -2,11 +2,11 @@
 
 Scores need every rating, so each ratings part gets a small aggregate (title_id, score_sum, score_count)
 when it is loaded; a snapshot then combines those instead of re-reading millions of ratings.
+Everything is columnar: string columns are taken straight from Arrow's buffers.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings
+from reelrec.catalog_snapshot import CODES, NO_DATE, STRING_COLUMNS, CatalogSnapshot, Strings
 
 AGGREGATE_SCHEMA = pa.schema([("title_id", pa.string()), ("score_sum", pa.float64()), ("score_count", pa.int64())])
 KEEP_SNAPSHOTS = 3  # older snapshot versions are deleted; the pointer always names a kept one
@@ -27,26 +27,39 @@ def rating_aggregates(ratings_parquet: Path) -> pa.Table:
     return agg.rename_columns(["title_id", "score_sum", "score_count"]).cast(AGGREGATE_SCHEMA)
 
 
+def _strings(column: pa.ChunkedArray) -> Strings:
+    """Arrow strings (nulls as '') -> one blob + offsets, without a Python loop."""
+    arr = pc.fill_null(column, "").combine_chunks().cast(pa.large_string())
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    blob = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    return Strings(blob[offsets[0] : offsets[-1]].copy(), offsets - offsets[0])
+
+
 def _codes(column: pa.ChunkedArray, values: tuple[str, ...], dtype) -> np.ndarray:
     """Index of each value in ``values`` (-1 for null or unknown)."""
-    index = pc.index_in(column, value_set=pa.array(values))
-    return pc.fill_null(index, -1).to_numpy().astype(dtype)
+    return pc.fill_null(pc.index_in(column, value_set=pa.array(values)), -1).to_numpy().astype(dtype)
 
 
-def _cast_lists(cast: list[str | None]) -> tuple[np.ndarray, np.ndarray, Strings]:
-    """CSR of each title's distinct cast members, over an alphabetically sorted vocabulary."""
-    per_title = [sorted({a.strip() for a in c.split(",") if a.strip()}) if c else [] for c in cast]
-    vocab = sorted({a for names in per_title for a in names})
-    position = {name: i for i, name in enumerate(vocab)}
-    indptr = np.zeros(len(per_title) + 1, np.int32)
-    np.cumsum([len(n) for n in per_title], out=indptr[1:])
-    indices = np.fromiter((position[a] for names in per_title for a in names), np.int32, count=int(indptr[-1]))
-    return indptr, indices, Strings.build(vocab)
+def _cast_matrix(cast: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, Strings]:
+    """CSR of each title's distinct cast members over an alphabetically sorted vocabulary."""
+    lists = pc.split_pattern(pc.fill_null(cast, ""), ",").combine_chunks()
+    names = pc.utf8_trim_whitespace(lists.flatten())
+    rows = pc.list_parent_indices(lists).to_numpy()
+    keep = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
+    names, rows = names.filter(pa.array(keep)), rows[keep]
+    vocab = pc.array_sort_indices(pc.unique(names))
+    vocab = pc.take(pc.unique(names), vocab)
+    codes = pc.index_in(names, value_set=vocab).to_numpy().astype(np.int64)
+    pairs = np.unique(rows.astype(np.int64) * len(vocab) + codes)  # one entry per (title, actor)
+    pair_rows, pair_actors = pairs // max(len(vocab), 1), pairs % max(len(vocab), 1)
+    indptr = np.zeros(len(cast) + 1, np.int32)
+    np.cumsum(np.bincount(pair_rows, minlength=len(cast)), out=indptr[1:])
+    return indptr, pair_actors.astype(np.int32), _strings(pa.chunked_array([vocab]))
 
 
 def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version: str) -> CatalogSnapshot:
     """Join the lake's titles with their mean scores and lay them out for the API."""
-    titles = titles.sort_by("id")
     agg = pa.concat_tables([a.cast(AGGREGATE_SCHEMA) for a in aggregates]) if aggregates else AGGREGATE_SCHEMA.empty_table()
     agg = agg.group_by("title_id").aggregate([("score_sum", "sum"), ("score_count", "sum")])
     joined = titles.join(agg, keys="id", right_keys="title_id", join_type="left outer").sort_by("id")
@@ -56,16 +69,8 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
     order = pc.sort_indices(joined, sort_keys=[("title", "ascending"), ("id", "ascending")]).to_numpy()
     rank = np.empty(n, np.int32)
     rank[order] = np.arange(n, dtype=np.int32)
-    indptr, indices, actors = _cast_lists(joined["cast"].to_pylist())
-    mean_np = pc.fill_null(means, float("nan")).to_numpy().astype(np.float64)
-    count_np = counts.to_numpy().astype(np.int32)
-    rows = joined.select(titles.column_names).to_pylist()
-    records = []
-    for row, mean, count in zip(rows, mean_np, count_np, strict=True):
-        row["date_added"] = row["date_added"].isoformat() if row["date_added"] else None
-        row["score"] = None if np.isnan(mean) else round(float(mean), 4)
-        row["score_count"] = int(count)
-        records.append(json.dumps(row, ensure_ascii=False))
+    indptr, indices, actors = _cast_matrix(joined["cast"])
+    days = pc.cast(joined["date_added"], pa.int32())
     return CatalogSnapshot(
         version=version,
         ids=np.array(joined["id"].to_pylist(), dtype="S"),
@@ -75,11 +80,11 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
         duration_int=pc.fill_null(joined["duration_int"], -1).to_numpy().astype(np.int32),
         duration_type=_codes(joined["duration_type"], CODES["duration_type"], np.int8),
         title_rank=rank,
-        score_mean=mean_np,
-        score_count=count_np,
+        score_mean=pc.fill_null(means, float("nan")).to_numpy().astype(np.float64),
+        score_count=counts.to_numpy().astype(np.int32),
         cast_indptr=indptr,
         cast_indices=indices,
-        titles=Strings.build(joined["title"].to_pylist()),
+        date_added=pc.fill_null(days, NO_DATE).to_numpy().astype(np.int32),
         actors=actors,
-        records=Strings.build(records),
+        **{name: _strings(joined[name]) for name in STRING_COLUMNS},
     )

@@ -2,13 +2,15 @@
 
 numpy only (no pickle), so the API Lambda can load it without pyarrow or pandas. Rows are the lake's titles
 sorted by id. Strings are UTF-8 blobs with offsets and are decoded only for the rows an answer needs.
-Missing values: ``release_year`` 0, ``duration_int`` -1, ``duration_type`` -1, ``score_mean`` NaN.
+Missing values: ``release_year`` 0, ``duration_int`` -1, ``duration_type`` -1, ``date_added`` NO_DATE,
+``score_mean`` NaN, and the empty string in string columns.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-import json
+import zipfile
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -16,6 +18,10 @@ import numpy as np
 from reelrec.schemas import DURATION_TYPES, PLATFORMS, TITLE_TYPES
 
 FORMAT = 1
+CODES = {"platform": PLATFORMS, "kind": TITLE_TYPES, "duration_type": DURATION_TYPES}
+NO_DATE = np.iinfo(np.int32).min  # date_added is stored as days since 1970-01-01
+EPOCH = dt.date(1970, 1, 1)
+STRING_COLUMNS = ("title", "director", "cast", "country", "listed_in", "description", "rating")
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,15 @@ class CatalogSnapshot:
     score_count: np.ndarray  # int32
     cast_indptr: np.ndarray  # int32, len = n + 1: title i's cast is cast_indices[indptr[i]:indptr[i+1]]
     cast_indices: np.ndarray  # int32 into actors (distinct per title)
-    titles: Strings
+    date_added: np.ndarray  # int32 days since 1970-01-01, NO_DATE = unknown
     actors: Strings  # sorted alphabetically, so the smallest index is the alphabetical first
-    records: Strings  # one JSON object per title: its lake record plus its score
+    title: Strings
+    director: Strings
+    cast: Strings
+    country: Strings
+    listed_in: Strings
+    description: Strings
+    rating: Strings
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,10 +81,27 @@ class CatalogSnapshot:
         return i if i < len(self.ids) and self.ids[i] == key else None
 
     def record(self, row: int) -> dict:
-        return json.loads(self.records[row])
+        """The title's lake record, with its mean score and number of ratings."""
+        title_id = self.ids[row].decode()
+        days = int(self.date_added[row])
+        mean = float(self.score_mean[row])
+        rec = {
+            "id": title_id,
+            "platform": CODES["platform"][self.platform[row]],
+            "show_id": title_id[1:],
+            "type": CODES["kind"][self.kind[row]],
+            **{name: getattr(self, name)[row] or None for name in STRING_COLUMNS},
+            "date_added": None if days == NO_DATE else (EPOCH + dt.timedelta(days=days)).isoformat(),
+            "release_year": int(self.release_year[row]) or None,
+            "duration_int": int(self.duration_int[row]) if self.duration_int[row] >= 0 else None,
+            "duration_type": CODES["duration_type"][self.duration_type[row]] if self.duration_type[row] >= 0 else None,
+            "score": None if mean != mean else round(mean, 4),
+            "score_count": int(self.score_count[row]),
+        }
+        return rec
 
     def to_bytes(self) -> bytes:
-        """Serialise as a compressed ``.npz`` (no pickled objects)."""
+        """Serialise as a ``.npz`` (no pickled objects), deflated at level 1: small and quick both ways."""
         arrays: dict[str, np.ndarray] = {"format": np.array(FORMAT), "version": np.array(self.version)}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -81,7 +110,10 @@ class CatalogSnapshot:
             elif f.name != "version":
                 arrays[f.name] = value
         out = io.BytesIO()
-        np.savez_compressed(out, **arrays)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for name, array in arrays.items():
+                with zf.open(f"{name}.npy", "w") as fh:
+                    np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
         return out.getvalue()
 
     @classmethod
@@ -94,11 +126,10 @@ class CatalogSnapshot:
             for f in fields(cls):
                 if f.name == "version":
                     values[f.name] = str(npz["version"])
-                elif f.name in ("titles", "actors", "records"):
+                elif f.type == "Strings":
                     values[f.name] = Strings(npz[f"{f.name}.blob"], npz[f"{f.name}.offsets"])
                 else:
                     values[f.name] = npz[f.name]
         return cls(**values)
 
 
-CODES = {"platform": PLATFORMS, "kind": TITLE_TYPES, "duration_type": DURATION_TYPES}
