@@ -257,7 +257,7 @@ class EtlRun:
     def _snapshot(self, staged: Staged) -> bytes | None:
         """A new catalog snapshot when this run changed the lake (or there is none yet), else None."""
         changed = any(o.status == "processed" for o in self.outcomes) or self.full
-        if not changed and self.lake.stat(layout.CATALOG_POINTER) is not None:
+        if not changed and self._pointer_format() == SNAPSHOT_FORMAT:
             return None
         titles = self._catalog(staged)
         if not titles:
@@ -273,6 +273,15 @@ class EtlRun:
                         with self.lake.local_copy(key) as path:
                             aggregates.append(pq.read_table(path))
         return build_catalog_snapshot(pa.concat_tables(titles), aggregates, self.run_id).to_bytes()
+
+    def _pointer_format(self) -> int | None:
+        """Format of the published snapshot (None when there is none or the pointer is unreadable)."""
+        if self.lake.stat(layout.CATALOG_POINTER) is None:
+            return None
+        try:
+            return json.loads(self.lake.read_bytes(layout.CATALOG_POINTER)).get("format")
+        except (ValueError, AttributeError):
+            return None
 
     def _publish_snapshot(self, data: bytes) -> None:
         """Snapshot object first, then the pointer that makes it current; then prune old versions."""

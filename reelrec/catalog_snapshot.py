@@ -17,7 +17,7 @@ import numpy as np
 
 from reelrec.schemas import DURATION_TYPES, PLATFORMS, TITLE_TYPES
 
-FORMAT = 1
+FORMAT = 2  # bump when the layout changes: the ETL then republishes, the API refuses old ones
 CODES = {"platform": PLATFORMS, "kind": TITLE_TYPES, "duration_type": DURATION_TYPES}
 NO_DATE = np.iinfo(np.int32).min  # date_added is stored as days since 1970-01-01
 EPOCH = dt.date(1970, 1, 1)

@@ -111,3 +111,15 @@ def test_a_crash_while_publishing_data_keeps_the_old_pointer(tmp_path, monkeypat
     monkeypatch.undo()
     second = run_etl(open_store(raw), open_store(lake), progress=Progress())
     assert second["totals"]["processed"] == 1 and current(lake).record(0)["score"] == 3.0
+
+
+def test_a_snapshot_of_an_older_format_is_republished(tmp_path):
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    write(raw, "titles/netflix_titles.csv", titles_csv({"title": "One"}))
+    run_etl(open_store(raw), open_store(lake), progress=Progress())
+    pointer = json.loads((lake / "serving/catalog/current.json").read_text())
+    (lake / "serving/catalog/current.json").write_text(json.dumps({**pointer, "format": 1}))
+    m = run_etl(open_store(raw), open_store(lake), progress=Progress())
+    assert m["totals"]["processed"] == 0 and m["catalog_snapshot"] == m["run_id"]
+    assert json.loads((lake / "serving/catalog/current.json").read_text())["format"] == 2
+    assert run_etl(open_store(raw), open_store(lake), progress=Progress())["catalog_snapshot"] is None
