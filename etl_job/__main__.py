@@ -21,12 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     try:
         raw, lake = open_store(area_uri("raw", args.raw)), open_store(area_uri("lake", args.lake))
+        if raw.uri == lake.uri:
+            progress.say(f"etl: error: the raw area and the lake are the same place ({raw.uri})")
+            return 1
+        lake.check_writable()
         if not raw.list("titles/") and not raw.list("ratings/"):
             progress.say(f"etl: error: no raw inputs under {raw.uri} (expected titles/*.csv and ratings/*.csv)")
             return 1
         progress.say(f"etl: {raw.uri} -> {lake.uri}")
         manifest = run_etl(raw, lake, full=args.full, progress=progress)
-    except StoreError as exc:
+    except (StoreError, OSError) as exc:
         progress.say(f"etl: error: {exc}")
         return 1
     t = manifest["totals"]

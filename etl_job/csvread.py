@@ -39,11 +39,16 @@ def check_columns(found: list[str], expected: tuple[str, ...]) -> list[str]:
     if missing:
         detail = f"missing column(s) {', '.join(missing)}"
         if extra:
-            detail += f"; found unexpected {', '.join(extra)} (renamed?)"
+            detail += f"; found unexpected {_short(', '.join(extra))} (renamed?)"
         raise FileRejected(f"{detail}; expected header {','.join(expected)}")
     if len(set(lowered)) != len(lowered):
-        raise FileRejected(f"duplicate column names in header {','.join(found)}")
+        raise FileRejected(f"duplicate column names in header {_short(','.join(found))}")
     return extra
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """Keep messages readable when a header is really a whole file (CR-only line ends, say)."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 def csv_options(
@@ -58,7 +63,11 @@ def csv_options(
     read = pacsv.ReadOptions(
         column_names=names, skip_rows=1, block_size=block_size, use_threads=False
     )
-    parse = pacsv.ParseOptions(newlines_in_values=multiline, invalid_row_handler=quarantine.handler)
+    # Catalogs quote fields that hold commas and line breaks; ratings never do, so their quotes are
+    # not interpreted (one stray quote would otherwise swallow every row up to the next one).
+    parse = pacsv.ParseOptions(
+        newlines_in_values=multiline, quote_char='"' if multiline else False, invalid_row_handler=quarantine.handler
+    )
     convert = pacsv.ConvertOptions(
         column_types={n: pa.string() for n in names}, include_columns=list(expected), strings_can_be_null=False
     )

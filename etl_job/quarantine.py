@@ -9,6 +9,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl_job import arrow_schemas
+from etl_job.errors import FileRejected
+
+# A file whose rows are mostly rejected is broken as a whole (a header that does not match its rows,
+# a catalog that is not loaded): it fails instead of filling the quarantine, which also bounds memory.
+MAX_REJECT_SHARE = 0.5
+MIN_REJECTS_TO_JUDGE = 100
 
 
 class Quarantine:
@@ -44,6 +50,15 @@ class Quarantine:
         """pyarrow ``invalid_row_handler``: a row with the wrong number of fields is quarantined."""
         self.add("malformed", row.text, row.number)
         return "skip"
+
+    def check_share(self, rows_seen: int) -> None:
+        """Fail the file when more than half of at least 100 rows seen so far were rejected."""
+        rejected = len(self)
+        if rejected >= MIN_REJECTS_TO_JUDGE and rejected > MAX_REJECT_SHARE * rows_seen:
+            top = ", ".join(f"{reason} {count:,}" for reason, count in self.counts.most_common(3))
+            raise FileRejected(
+                f"{rejected:,} of {rows_seen:,} rows rejected ({top}): the file looks broken as a whole"
+            )
 
     def to_table(self) -> pa.Table:
         """The collected rows in the lake's quarantine schema."""

@@ -20,7 +20,7 @@ from etl_job.errors import FileRejected
 from etl_job.quarantine import Quarantine, first_reason
 from reelrec.schemas import RAW_RATING_COLUMNS, SCORE_MAX, SCORE_MIN
 
-BLOCK_SIZE = 16 << 20  # bytes of CSV per batch: ~700k ratings, a few tens of MiB in memory
+BLOCK_SIZE = 16 << 20  # bytes of CSV per batch: ~600k ratings, a few tens of MiB in memory
 # What a number may look like (signs, exponents, nan and inf included; no hex)
 INT_RE = r"^\s*[+-]?[0-9]{1,18}\s*$"
 FLOAT_RE = r"(?i)^\s*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)\s*$"
@@ -88,10 +88,24 @@ def _normalise_ids(title: pa.Array, title_ids: pa.Array) -> tuple[pa.Array, pa.A
     )
 
 
+def _unquote(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Ratings are read without quote handling (no field can hold a comma or a line break, and one
+    stray quote must not swallow the rows after it); a pair of quotes around a value is dropped here."""
+    columns = []
+    for col in batch.columns:
+        if pc.any(pc.match_substring(col, '"')).as_py():
+            text = pc.utf8_trim_whitespace(col)
+            quoted = pc.fill_null(pc.match_substring_regex(text, r'^".*"$'), False)
+            col = pc.if_else(quoted, pc.utf8_slice_codeunits(text, 1, -1), col)
+        columns.append(col)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
 def clean_batch(
     batch: pa.RecordBatch, title_ids: pa.Array, now: int, quarantine: Quarantine
 ) -> pa.RecordBatch:
     """Apply the rating rules to one batch of raw text columns; rejected rows go to ``quarantine``."""
+    raw, batch = batch, _unquote(batch)
     user = parse_int(batch.column("userId"))
     score = parse_float(batch.column("rating"))
     ts = parse_int(batch.column("timestamp"))
@@ -115,7 +129,7 @@ def clean_batch(
         return out
     rows = pc.indices_nonzero(bad)  # reasons are worked out for the few rejected rows only
     reasons = first_reason([(pc.take(mask, rows), why) for mask, why in checks], len(rows))
-    quarantine.add_rows(pa.Table.from_batches([batch.take(rows)]), reasons, list(RAW_RATING_COLUMNS))
+    quarantine.add_rows(pa.Table.from_batches([raw.take(rows)]), reasons, list(RAW_RATING_COLUMNS))
     return out.filter(pc.invert(bad))
 
 
@@ -150,6 +164,7 @@ def clean_ratings(
                     pending.result()
                 pending = pool.submit(writer.write_batch, good)
                 written += good.num_rows
+                quarantine.check_share(seen + quarantine.counts["malformed"])
                 progress(seen)
             if pending:
                 pending.result()
@@ -158,4 +173,6 @@ def clean_ratings(
     rows_read = seen + quarantine.counts["malformed"]
     if rows_read == 0:
         raise FileRejected("no data rows (header only)")
+    if written == 0 and rows_read >= 10:
+        raise FileRejected(f"no usable rows: all {rows_read:,} were rejected ({dict(quarantine.counts)})")
     return RatingsResult(quarantine, rows_read, written, extra)

@@ -31,10 +31,3 @@ class LakeState:
     def save(self, lake: Store) -> None:
         body = {"transform_version": self.transform_version, "inputs": dict(sorted(self.inputs.items()))}
         lake.write_bytes(LAKE_STATE, json.dumps(body, indent=1, sort_keys=True).encode())
-
-    def key_with_checksum(self, sha256: str, kind: str) -> str | None:
-        """A raw key of ``kind`` already processed with this exact content, if any."""
-        for key, entry in self.inputs.items():
-            if entry.get("kind") == kind and entry.get("sha256") == sha256 and not entry.get("duplicate_of"):
-                return key
-        return None

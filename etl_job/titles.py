@@ -58,6 +58,9 @@ def read_titles(path: Path, platform: str, source: str) -> TitlesResult:
     if rows_read == 0:
         raise FileRejected("no data rows (header only)")
     table, repairs = clean_titles(raw, platform, quarantine)
+    quarantine.check_share(rows_read)
+    if table.num_rows == 0:  # never replace a published catalog with an empty one
+        raise FileRejected(f"no usable rows: all {rows_read:,} were rejected ({dict(quarantine.counts)})")
     return TitlesResult(table, quarantine, rows_read, repairs, extra)
 
 

@@ -18,6 +18,7 @@ LAKE_RATINGS = "ratings/"
 LAKE_QUARANTINE = "quarantine/"
 LAKE_MANIFESTS = "_manifests/"
 LAKE_STATE = "_state.json"
+LAKE_JOURNAL = "_publishing.json"  # present only while a run publishes
 # the API's serving snapshot: versioned objects and a small pointer that names the current one
 CATALOG_SNAPSHOTS = "serving/catalog/"
 CATALOG_POINTER = "serving/catalog/current.json"

@@ -47,6 +47,7 @@ class Store(Protocol):
     def list(self, prefix: str = "") -> list[ObjectInfo]: ...
     def stat(self, key: str) -> ObjectInfo | None: ...
     def delete(self, key: str) -> None: ...
+    def check_writable(self) -> None: ...
 
 
 def join_key(*parts: str) -> str:
@@ -72,16 +73,21 @@ class LocalStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise StoreError(f"{self.uri}: no object {key!r}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.uri}: cannot read {key!r}: {exc.strerror or exc}") from None
 
     def _publish(self, key: str, fill) -> None:
         dest = self._path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}-{dest.name}"
         try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
             fill(tmp)
             os.replace(tmp, dest)
+        except OSError as exc:
+            raise StoreError(f"{self.uri}: cannot write {key!r}: {exc.strerror or exc}") from None
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
     def write_bytes(self, key: str, data: bytes) -> None:
         self._publish(key, lambda tmp: tmp.write_bytes(data))
@@ -92,13 +98,21 @@ class LocalStore:
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
         path = self._path(key)
-        if not path.is_file():
-            raise StoreError(f"{self.uri}: no object {key!r}")
+        if not path.is_file():  # also refuses FIFOs and devices, which would block or never end
+            raise StoreError(f"{self.uri}: no regular file {key!r}")
         yield path
 
     def _info(self, path: Path) -> ObjectInfo:
-        st = path.stat()
-        return ObjectInfo(path.relative_to(self.root).as_posix(), st.st_size, str(st.st_mtime_ns))
+        """Size and a change tag; ctime is in the tag because copies that keep mtime (cp -p) still change it.
+
+        An entry that cannot be read (a dangling link) is listed with size -1, so it fails on its own later.
+        """
+        key = path.relative_to(self.root).as_posix()
+        try:
+            st = path.stat()
+        except OSError:
+            return ObjectInfo(key, -1, "unreadable")
+        return ObjectInfo(key, st.st_size, f"{st.st_mtime_ns}-{st.st_ctime_ns}")
 
     def list(self, prefix: str = "") -> list[ObjectInfo]:
         base = self._path(prefix) if prefix else self.root
@@ -121,7 +135,19 @@ class LocalStore:
         return self._info(path) if path.is_file() else None
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.uri}: cannot delete {key!r}: {exc.strerror or exc}") from None
+
+    def check_writable(self) -> None:
+        """Fail early, with a message, when the root cannot hold objects."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.uri}: not a usable folder: {exc.strerror or exc}") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreError(f"{self.uri}: folder is not writable")
 
 
 class S3Store:
@@ -147,6 +173,7 @@ class S3Store:
         return full[len(self.prefix) + 1 :] if self.prefix else full
 
     def _call(self, what: str, fn, *args, **kwargs):
+        from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -156,7 +183,7 @@ class S3Store:
             if code in ("NoSuchKey", "404", "NotFound"):
                 raise StoreError(f"{self.uri}: no object {what!r}") from None
             raise StoreError(f"{self.uri}: {what}: {code or exc}") from None
-        except BotoCoreError as exc:
+        except (BotoCoreError, Boto3Error) as exc:  # Boto3Error: e.g. S3UploadFailedError
             raise StoreError(f"{self.uri}: {what}: {exc}") from None
 
     def read_bytes(self, key: str) -> bytes:
@@ -192,13 +219,16 @@ class S3Store:
         try:
             head = self._call(key, self.client.head_object, Bucket=self.bucket, Key=self._key(key))
         except StoreError as exc:
-            if "no object" in str(exc) or "403" in str(exc):
+            if "no object" in str(exc):
                 return None
             raise
         return ObjectInfo(key, head["ContentLength"], head["ETag"].strip('"'))
 
     def delete(self, key: str) -> None:
         self._call(key, self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    def check_writable(self) -> None:
+        """Nothing to check up front without writing: S3 permissions show on the first write."""
 
 
 def open_store(uri: str | os.PathLike) -> LocalStore | S3Store:

@@ -164,7 +164,7 @@ def test_bad_files_fail_alone_with_a_message(raw, tmp_path):
     assert m["status"] == "failed"
     assert "missing column(s) timestamp, movieId" in got["ratings/broken.csv"]["error"]
     assert got["ratings/empty.csv"]["error"] == "empty file"
-    assert got["ratings/notes.txt"]["error"] == "not a .csv file"
+    assert got["ratings/notes.txt"]["error"] == "not a .csv file (the extension must be exactly .csv)"
     assert "unknown platform file name" in got["titles/peacock_titles.csv"]["error"]
     assert got["ratings/1.csv"]["status"] == got["titles/netflix_titles.csv"]["status"] == "processed"
     assert (lake / "ratings/1.parquet").exists()
@@ -237,7 +237,7 @@ def test_cli_exit_codes_and_messages(raw, tmp_path, capsys):
     assert "no raw inputs under" in capsys.readouterr().err
     write(raw, "ratings/bad.csv", b"\x00\x01binary")
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
-    assert "ratings/bad.csv: FAILED: not CSV text (binary data)" in capsys.readouterr().err
+    assert "ratings/bad.csv: FAILED: not CSV text (NUL byte at offset 0)" in capsys.readouterr().err
 
 
 def test_cli_in_a_subprocess_never_shows_a_traceback(tmp_path):
@@ -255,3 +255,169 @@ def test_identical_files_arriving_together_load_once(raw, tmp_path):
     assert statuses == ["duplicate", "processed"]
     assert [i["key"] for i in m["inputs"]] == sorted(i["key"] for i in m["inputs"] if i["kind"] == "titles") + sorted(
         i["key"] for i in m["inputs"] if i["kind"] == "ratings")
+
+
+# -- found in review: each of these once lost rows, published bad data or crashed ------------------
+
+
+def lake_rows(lake: Path, prefix: str) -> int:
+    return sum(pq.read_metadata(p).num_rows for p in sorted((lake / prefix).glob("*.parquet")))
+
+
+def test_manifest_counts_equal_what_the_lake_holds(raw, tmp_path):
+    lake = tmp_path / "lake"
+    m = etl(raw, lake)
+    for entry in m["inputs"]:
+        data = [k for k in entry["outputs"] if k.startswith(("titles/", "ratings/"))]
+        assert sum(pq.read_metadata(lake / k).num_rows for k in data) == entry["rows_written"]
+        quarantined = [k for k in entry["outputs"] if k.startswith("quarantine/")]
+        assert sum(pq.read_metadata(lake / k).num_rows for k in quarantined) == entry["rows_quarantined"]
+
+
+def test_extensions_must_be_exact_so_lake_names_never_collide(raw, tmp_path):
+    write(raw, "ratings/1.CSV", ratings_csv((7, "4.0", TS, "ns1")))
+    write(raw, "titles/netflix_titles.CSV", titles_csv({"title": "Other"}))
+    m = etl(raw, tmp_path / "lake")
+    assert by_key(m)["ratings/1.CSV"]["status"] == by_key(m)["titles/netflix_titles.CSV"]["status"] == "failed"
+    assert lake_rows(tmp_path / "lake", "ratings") == by_key(m)["ratings/1.csv"]["rows_written"] + 1
+
+
+def test_a_header_that_does_not_match_its_rows_fails_and_keeps_the_catalog(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    before = (lake / "titles/netflix.parquet").read_bytes()
+    text = (raw / "titles/netflix_titles.csv").read_text().splitlines()
+    write(raw, "titles/netflix_titles.csv", "\n".join([text[0] + ",extra"] + text[1:]) + "\n")
+    m = etl(raw, lake)
+    assert by_key(m)["titles/netflix_titles.csv"]["status"] == "failed"
+    assert "no usable rows" in by_key(m)["titles/netflix_titles.csv"]["error"]
+    assert (lake / "titles/netflix.parquet").read_bytes() == before and m["status"] == "failed"
+
+
+def test_a_mostly_rejected_ratings_file_fails_instead_of_filling_the_quarantine(raw, tmp_path):
+    rows = [(u, "4.0", TS, "ns1" if u % 4 == 0 else "xs1") for u in range(1, 401)]
+    write(raw, "ratings/3.csv", ratings_csv(*rows))
+    m = etl(raw, tmp_path / "lake")
+    entry = by_key(m)["ratings/3.csv"]
+    assert entry["status"] == "failed" and "300 of 400 rows rejected (unknown_title_id 300)" in entry["error"]
+    assert not (tmp_path / "lake/ratings/3.parquet").exists()
+
+
+def test_a_stray_quote_costs_one_row_not_the_rows_after_it(raw, tmp_path):
+    rows = [(u, "4.0", TS, "ns1") for u in range(1, 200)]
+    text = ratings_csv(*rows[:50]) + '999,"4.0,1600000000,ns1\n' + "\n".join(
+        ",".join(map(str, r)) for r in rows[50:]) + '\n"7","3.5","1600000000","ns2"\n'
+    write(raw, "ratings/3.csv", text)
+    m = etl(raw, tmp_path / "lake")
+    entry = by_key(m)["ratings/3.csv"]
+    assert (entry["rows_read"], entry["rows_written"], entry["quarantine"]) == (201, 200, {"bad_score": 1})
+    q = pq.read_table(tmp_path / "lake/quarantine/ratings/3.parquet").to_pylist()
+    assert json.loads(q[0]["record"])["rating"] == '"4.0'
+
+
+def test_a_duplicate_is_loaded_once_its_original_changes(raw, tmp_path):
+    lake = tmp_path / "lake"
+    write(raw, "ratings/9-resent.csv", (raw / "ratings/1.csv").read_bytes())
+    assert by_key(etl(raw, lake))["ratings/9-resent.csv"]["status"] == "duplicate"
+    write(raw, "ratings/1.csv", ratings_csv((9, "2.5", TS, "ns2")))
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/9-resent.csv"]["status"] == by_key(m)["ratings/1.csv"]["status"] == "processed"
+    assert lake_rows(lake, "ratings") == 2 + 1 + 1  # the resent copy, the new 1.csv, 2.csv
+    again = etl(raw, lake)
+    assert again["totals"]["processed"] == 0 and again["totals"]["duplicate"] == 0
+
+
+def test_of_identical_files_the_first_name_is_loaded(raw, tmp_path):
+    write(raw, "ratings/0-early.csv", (raw / "ratings/1.csv").read_bytes())
+    m = etl(raw, tmp_path / "lake")
+    assert by_key(m)["ratings/0-early.csv"]["status"] == "processed"
+    assert by_key(m)["ratings/1.csv"]["note"] == "same content as ratings/0-early.csv; not loaded twice"
+    assert by_key(etl(raw, tmp_path / "lake"))["ratings/1.csv"]["status"] == "duplicate"
+
+
+def test_an_interrupted_publish_is_redone_by_the_next_run(raw, tmp_path, monkeypatch):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    original = (raw / "ratings/1.csv").read_bytes()
+    write(raw, "ratings/1.csv", ratings_csv((5, "1.0", TS, "ns1")))
+    store = open_store(lake)
+    real_upload = type(store).upload_file
+    calls = []
+
+    def dies_after_first_upload(self, path, key):
+        calls.append(key)
+        if len(calls) > 1:
+            raise KeyboardInterrupt("killed while publishing")
+        real_upload(self, path, key)
+
+    monkeypatch.setattr(type(store), "upload_file", dies_after_first_upload)
+    with pytest.raises(KeyboardInterrupt):
+        etl(raw, lake)
+    monkeypatch.undo()
+    assert (lake / "_publishing.json").exists()
+    write(raw, "ratings/1.csv", original)  # the change is taken back before the next run
+    os.utime(raw / "ratings/1.csv", ns=(5, 5))
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/1.csv"]["status"] == "processed"
+    assert pq.read_table(lake / "ratings/1.parquet").column("user_id").to_pylist() == [1, 2]
+    assert not (lake / "_publishing.json").exists()
+    assert etl(raw, lake)["totals"]["processed"] == 0
+
+
+def test_full_rebuild_checks_ratings_against_the_catalogs_present_now(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    (raw / "titles/hulu_titles.csv").unlink()
+    m = etl(raw, lake, full=True)
+    assert by_key(m)["ratings/1.csv"]["quarantine"] == {"score_out_of_range": 1, "unknown_title_id": 1}
+    assert not (lake / "titles/hulu.parquet").exists()
+    ids = set(pq.read_table(lake / "titles/netflix.parquet").column("id").to_pylist())
+    assert set(pq.read_table(lake / "ratings/1.parquet").column("title_id").to_pylist()) <= ids
+
+
+def test_full_rebuild_removes_data_nobody_owns(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    write(lake, "ratings/orphan.parquet", (lake / "ratings/2.parquet").read_bytes())
+    etl(raw, lake, full=True)
+    assert not (lake / "ratings/orphan.parquet").exists()
+
+
+def test_unreadable_raw_entries_fail_alone(raw, tmp_path):
+    (raw / "ratings/dangling.csv").symlink_to(tmp_path / "nowhere.csv")
+    os.mkfifo(raw / "ratings/pipe.csv")
+    (raw / "ratings/folder.csv").mkdir()
+    write(raw, "ratings/utf16.csv", "userId,rating,timestamp,movieId\n".encode("utf-16"))
+    m = etl(raw, tmp_path / "lake")
+    got = by_key(m)
+    assert got["ratings/dangling.csv"]["status"] == got["ratings/pipe.csv"]["status"] == "failed"
+    assert "no regular file" in got["ratings/pipe.csv"]["error"]
+    assert got["ratings/utf16.csv"]["error"] == "UTF-16 text: save the file as UTF-8"
+    assert got["ratings/1.csv"]["status"] == "processed"
+
+
+def test_a_rewrite_that_keeps_size_and_mtime_is_still_noticed(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    path = raw / "ratings/2.csv"
+    st = path.stat()
+    path.write_text(path.read_text().replace("5.0", "4.0"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    assert by_key(etl(raw, lake))["ratings/2.csv"]["status"] == "processed"
+
+
+def test_s3_folder_markers_are_not_inputs(raw, tmp_path, aws):
+    for path in raw.rglob("*.csv"):
+        aws.upload_file(str(path), "reelrec-test", f"raw/{path.relative_to(raw).as_posix()}")
+    aws.put_object(Bucket="reelrec-test", Key="raw/ratings/", Body=b"")
+    m = run_etl(open_store("s3://reelrec-test/raw"), open_store("s3://reelrec-test/lake"), progress=Progress())
+    assert m["status"] == "ok" and m["totals"]["inputs"] == 4
+
+
+def test_cli_refuses_a_lake_it_cannot_use(raw, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["--raw", str(raw), "--lake", str(tmp_path / "file")]) == 1
+    assert "not a usable folder" in capsys.readouterr().err
+    assert main(["--raw", str(raw), "--lake", str(raw)]) == 1
+    assert "the same place" in capsys.readouterr().err

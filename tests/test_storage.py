@@ -35,7 +35,7 @@ def test_round_trip_list_stat_delete(store, tmp_path):
 def test_missing_object_is_a_clear_error(store):
     with pytest.raises(StoreError, match="no object 'nope.json'"):
         store.read_bytes("nope.json")
-    with pytest.raises(StoreError, match="no object"), store.local_copy("nope.json"):
+    with pytest.raises(StoreError, match="no (object|regular file)"), store.local_copy("nope.json"):
         pass
 
 
@@ -80,3 +80,17 @@ def test_area_uris_follow_flags_then_environment_then_home():
     assert area_uri("lake", None, {"REELREC_LAKE": "/x"}) == "/x"
     assert area_uri("raw", None, {"REELREC_HOME": "s3://bucket/env"}) == "s3://bucket/env/raw"
     assert area_uri("models", None, {}) == "./.reelrec/models"
+
+
+def test_a_failed_local_write_leaves_the_old_object_whole(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path)
+    store.write_bytes("k.json", b"old")
+
+    def no_rename(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("reelrec.storage.os.replace", no_rename)
+    with pytest.raises(StoreError, match="cannot write 'k.json': No space left on device"):
+        store.write_bytes("k.json", b"new")
+    monkeypatch.undo()
+    assert store.read_bytes("k.json") == b"old" and [i.key for i in store.list()] == ["k.json"]
