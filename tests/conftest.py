@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,23 @@ def aws(monkeypatch):
         client = boto3.client("s3")
         client.create_bucket(Bucket="reelrec-test")
         yield client
+
+
+# -- API (functions/) ------------------------------------------------------------------------
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
+if str(FUNCTIONS_DIR) not in sys.path:
+    sys.path.insert(0, str(FUNCTIONS_DIR))  # `import app` and `chalicelib` as Chalice's package lays them out
+
+
+@pytest.fixture(scope="session")
+def api_lake(tmp_path_factory) -> Path:
+    """A lake built once by the real ETL from generated data (preset small), for the API tests."""
+    from datagen import generate
+    from etl_job.pipeline import run_etl
+    from etl_job.progress import Progress
+    from reelrec.storage import open_store
+
+    root = tmp_path_factory.mktemp("api")
+    generate(str(root / "raw"), "small", seed=11)
+    run_etl(open_store(root / "raw"), open_store(root / "lake"), progress=Progress())
+    return root / "lake"

@@ -1,0 +1,91 @@
+"""reelrec's catalog API: thin Chalice routes over ``chalicelib`` (input rules, snapshot cache, queries).
+
+Nothing is read at import time (``chalice package`` imports this module): the snapshot loads on the first request.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+
+from chalice import Chalice, Response
+from chalicelib import params, queries
+from chalicelib.errors import ApiError, Unavailable
+from chalicelib.snapshots import SnapshotCache
+
+app = Chalice(app_name="reelrec-api")
+snapshots = SnapshotCache()  # one per container; opens the store lazily
+log = logging.getLogger("reelrec.api")
+log.setLevel(logging.INFO)
+
+INTERNAL_ERROR = {"error": "InternalError", "message": "unexpected server error; it has been logged"}
+
+
+def json_errors(view: Callable[..., object]) -> Callable[..., object]:
+    """Answer an ``ApiError`` with its status and JSON body, and any other exception with a logged JSON 500."""
+
+    @functools.wraps(view)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return view(*args, **kwargs)
+        except ApiError as err:
+            return Response(body=err.body(), status_code=err.status)
+        except Exception:
+            log.exception("unexpected error in %s", view.__name__)
+            return Response(body=INTERNAL_ERROR, status_code=500)
+
+    return wrapper
+
+
+def answer(route: params.Route, query: Callable[..., dict], *args: object) -> dict:
+    """Validate the request's query parameters by ``route``, then run ``query`` on the current snapshot."""
+    kwargs = route.parse(app.current_request.query_params)
+    return query(snapshots.get(), *args, **kwargs)
+
+
+@app.route("/get_max_duration")
+@json_errors
+def get_max_duration() -> dict:
+    """Longest title (or show with most seasons), optionally filtered by year, platform and duration_type."""
+    return answer(params.MAX_DURATION, queries.get_max_duration)
+
+
+@app.route("/get_score_count")
+@json_errors
+def get_score_count() -> dict:
+    """Number of movies of a platform and year whose mean score is strictly above ``scored``."""
+    return answer(params.SCORE_COUNT, queries.get_score_count)
+
+
+@app.route("/get_count_platform")
+@json_errors
+def get_count_platform() -> dict:
+    """Number of movies (and tv shows) of a platform."""
+    return answer(params.COUNT_PLATFORM, queries.get_count_platform)
+
+
+@app.route("/get_actor")
+@json_errors
+def get_actor() -> dict:
+    """Cast member in most titles of a platform released in a year."""
+    return answer(params.ACTOR, queries.get_actor)
+
+
+@app.route("/titles/{id}")
+@json_errors
+def get_title(id: str) -> dict:
+    """One title's lake record with its score."""
+    return answer(params.NO_PARAMS, queries.get_title, params.title_id(id))
+
+
+@app.route("/health")
+@json_errors
+def health() -> dict | Response:
+    """``ok`` with the snapshot version in use and when it was checked; 503 while there is no snapshot."""
+    params.NO_PARAMS.parse(app.current_request.query_params)
+    try:
+        snapshots.get()
+    except Unavailable as err:
+        return Response(body={**err.body(), "status": "unavailable", **snapshots.status()}, status_code=503)
+    return {"status": "ok", **snapshots.status()}

@@ -1,0 +1,35 @@
+"""Errors the routes turn into JSON answers (400 / 404), never a 500."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Base: an HTTP status and a JSON body."""
+
+    status = 500
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict:
+        return {"error": type(self).__name__, "message": self.message, **self.details}
+
+
+class BadRequest(ApiError):
+    """A parameter is missing or not allowed; the body names it and what is allowed."""
+
+    status = 400
+
+
+class NotFound(ApiError):
+    """Nothing matches the query."""
+
+    status = 404
+
+
+class Unavailable(ApiError):
+    """No catalog snapshot has been published yet (run the ETL)."""
+
+    status = 503

@@ -1,0 +1,94 @@
+"""The four catalog queries and title lookup, as plain functions over a ``CatalogSnapshot``.
+
+Inputs are already validated and canonical (lower-case platform, ints, floats); each function returns
+the JSON body of its route or raises ``NotFound``. numpy only: masks over ~23k rows take microseconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chalicelib.errors import NotFound
+from reelrec.catalog_snapshot import CODES, CatalogSnapshot
+
+MOVIE = CODES["kind"].index("movie")
+
+
+def _mask(snap: CatalogSnapshot, platform: str | None = None, year: int | None = None) -> np.ndarray:
+    """Rows of ``platform`` released in ``year`` (either may be None for any)."""
+    mask = np.ones(len(snap), bool)
+    if platform is not None:
+        mask &= snap.platform == CODES["platform"].index(platform)
+    if year is not None:
+        mask &= snap.release_year == year
+    return mask
+
+
+def _where(platform: str | None, year: int | None) -> str:
+    parts = [f"on {platform}" if platform else "", f"released in {year}" if year is not None else ""]
+    return " ".join(p for p in parts if p) or "in the catalog"
+
+
+def get_max_duration(snap: CatalogSnapshot, year: int | None = None, platform: str | None = None,
+                     duration_type: str = "min") -> dict:
+    """The title with the largest duration of ``duration_type``; ties: smallest title, then smallest id."""
+    rows = np.flatnonzero(_mask(snap, platform, year) & (snap.duration_type == CODES["duration_type"].index(duration_type)))
+    if not len(rows):
+        raise NotFound(f"no title measured in {duration_type} {_where(platform, year)}")
+    durations = snap.duration_int[rows]
+    longest = rows[durations == durations.max()]
+    row = int(longest[np.argmin(snap.title_rank[longest])])
+    return {
+        "title": snap.title[row],
+        "id": snap.ids[row].decode(),
+        "platform": CODES["platform"][snap.platform[row]],
+        "release_year": int(snap.release_year[row]) or None,
+        "duration_int": int(snap.duration_int[row]),
+        "duration_type": duration_type,
+    }
+
+
+def get_score_count(snap: CatalogSnapshot, platform: str, scored: float, year: int) -> dict:
+    """How many movies of ``platform`` released in ``year`` have a mean score strictly above ``scored``."""
+    mask = _mask(snap, platform, year) & (snap.kind == MOVIE)
+    count = int(np.count_nonzero(snap.score_mean[mask] > scored))  # NaN (no ratings) is never above
+    return {"platform": platform, "scored": scored, "year": year, "count": count}
+
+
+def get_count_platform(snap: CatalogSnapshot, platform: str) -> dict:
+    """How many movies (and tv shows) ``platform`` has."""
+    kinds = snap.kind[_mask(snap, platform)]
+    movies = int(np.count_nonzero(kinds == MOVIE))
+    return {"platform": platform, "count": movies, "tv_shows": int(len(kinds) - movies)}
+
+
+def get_actor(snap: CatalogSnapshot, platform: str, year: int) -> dict:
+    """The cast member in most titles of ``platform`` released in ``year``; ties: alphabetical first."""
+    platform_rows = np.flatnonzero(_mask(snap, platform))
+    if len(platform_rows) and not _cast_sizes(snap, platform_rows).any():
+        raise NotFound(f"the {platform} catalog lists no cast at all")
+    rows = np.flatnonzero(_mask(snap, platform, year))
+    if not len(rows):
+        raise NotFound(f"no titles {_where(platform, year)}")
+    starts, lengths = snap.cast_indptr[rows], _cast_sizes(snap, rows)
+    if not lengths.sum():
+        raise NotFound(f"no cast listed for titles {_where(platform, year)}")
+    # positions of every cast entry of these rows, without a Python loop
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    actors = snap.cast_indices[offsets + np.arange(lengths.sum())]
+    values, counts = np.unique(actors, return_counts=True)  # sorted: first max is alphabetical first
+    best = int(np.argmax(counts))
+    return {"platform": platform, "year": year, "actor": snap.actors[int(values[best])], "count": int(counts[best])}
+
+
+def _cast_sizes(snap: CatalogSnapshot, rows: np.ndarray) -> np.ndarray:
+    """Number of cast members of each row."""
+    return snap.cast_indptr[rows + 1] - snap.cast_indptr[rows]
+
+
+def get_title(snap: CatalogSnapshot, title_id: str) -> dict:
+    """One title's lake record with its score."""
+    row = snap.row_of(title_id)
+    if row is None:
+        raise NotFound(f"no title with id {title_id!r}")
+    return snap.record(row)

@@ -1,0 +1,150 @@
+"""The catalog snapshot the routes answer from: loaded lazily once per container, refreshed through its pointer.
+
+The ETL publishes ``serving/catalog/<version>.npz`` and then the pointer ``serving/catalog/current.json``
+(``{"version": ..., "key": ...}``). The first request reads both; afterwards the pointer is re-read at most every
+``REELREC_SNAPSHOT_CHECK_SECONDS`` (default 120) and a new version is loaded when it changed. If that load
+fails, the old snapshot keeps being served and the error is logged and shown by ``/health``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from chalicelib.errors import Unavailable
+from reelrec.catalog_snapshot import CatalogSnapshot
+from reelrec.config import area_uri
+from reelrec.layout import CATALOG_POINTER
+from reelrec.storage import LocalStore, S3Store, StoreError, open_store
+
+CHECK_ENV = "REELREC_SNAPSHOT_CHECK_SECONDS"
+DEFAULT_CHECK_SECONDS = 120.0
+NO_SNAPSHOT = "no catalog snapshot has been published yet: run the ETL (python -m etl_job, or make etl) to build one"
+UNREADABLE = "the catalog store cannot be read right now; try again later"
+
+log = logging.getLogger("reelrec.api.snapshots")
+
+
+def _iso(seconds: float | None) -> str | None:
+    """Clock seconds (Unix time) as an ISO UTC timestamp."""
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+
+
+def check_interval(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds between pointer checks from ``REELREC_SNAPSHOT_CHECK_SECONDS`` (bad values: the default)."""
+    raw = (os.environ if environ is None else environ).get(CHECK_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_CHECK_SECONDS
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        log.warning("%s=%r is not a number of seconds >= 0; using %s", CHECK_ENV, raw, DEFAULT_CHECK_SECONDS)
+        return DEFAULT_CHECK_SECONDS
+    return value
+
+
+class SnapshotCache:
+    """The current catalog snapshot of one container; ``clock`` (Unix seconds) is injectable for tests."""
+
+    def __init__(self, lake_uri: str | None = None, check_seconds: float | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.lake_uri = lake_uri  # None: REELREC_LAKE / REELREC_HOME, read on first use
+        self.check_seconds = check_seconds  # None: REELREC_SNAPSHOT_CHECK_SECONDS, read on first use
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the store and the snapshot: the next request opens and loads again."""
+        self._store: LocalStore | S3Store | None = None
+        self._interval = DEFAULT_CHECK_SECONDS
+        self._snapshot: CatalogSnapshot | None = None
+        self._version: str | None = None
+        self._loaded_at: float | None = None
+        self._checked_at: float | None = None
+        self._refresh_error: str | None = None
+
+    def get(self) -> CatalogSnapshot:
+        """The snapshot to answer from; raises ``Unavailable`` only while none could be loaded yet."""
+        with self._lock:
+            now = self.clock()
+            if self._snapshot is None:
+                pointer = self._read_pointer()
+                self._install(pointer, self._fetch(pointer), now)
+            elif now - self._checked_at >= self._interval or now < self._checked_at:
+                self._refresh(now)
+            return self._snapshot
+
+    def status(self) -> dict:
+        """What ``/health`` reports: version in use, when it was loaded and last checked, last refresh error."""
+        snap = self._snapshot
+        return {
+            "snapshot_version": self._version,
+            "titles": None if snap is None else len(snap),
+            "loaded_at": _iso(self._loaded_at),
+            "checked_at": _iso(self._checked_at),
+            "check_seconds": self._interval,
+            "refresh_error": self._refresh_error,
+        }
+
+    # -- internals -------------------------------------------------------------------------
+    def _open(self) -> LocalStore | S3Store:
+        if self._store is None:
+            uri = self.lake_uri or area_uri("lake")
+            try:
+                self._store = open_store(uri)
+            except StoreError as exc:
+                log.error("lake store URI %r is not usable: %s", uri, exc)
+                raise Unavailable(UNREADABLE) from None
+            self._interval = check_interval() if self.check_seconds is None else self.check_seconds
+            log.info("catalog snapshots from %s, pointer checked every %ss", self._store.uri, self._interval)
+        return self._store
+
+    def _read_pointer(self) -> dict:
+        store = self._open()
+        try:
+            pointer = json.loads(store.read_bytes(CATALOG_POINTER))
+        except StoreError as exc:
+            if "no object" in str(exc):
+                raise Unavailable(NO_SNAPSHOT) from None
+            log.error("reading %s: %s", CATALOG_POINTER, exc)
+            raise Unavailable(UNREADABLE) from None
+        except Exception as exc:  # malformed JSON, a file where a folder should be, missing boto3 ...
+            log.error("reading %s from %s: %r", CATALOG_POINTER, store.uri, exc)
+            raise Unavailable(UNREADABLE) from None
+        if not (isinstance(pointer, dict) and isinstance(pointer.get("version"), str)
+                and isinstance(pointer.get("key"), str)):
+            log.error("%s in %s lacks a string version and key: %r", CATALOG_POINTER, store.uri, pointer)
+            raise Unavailable(UNREADABLE)
+        return pointer
+
+    def _fetch(self, pointer: dict) -> CatalogSnapshot:
+        try:
+            return CatalogSnapshot.from_bytes(self._open().read_bytes(pointer["key"]))
+        except Exception:
+            log.exception("catalog snapshot %s (%s) could not be loaded", pointer["version"], pointer["key"])
+            raise Unavailable(f"catalog snapshot {pointer['version']} could not be loaded; try again later") from None
+
+    def _install(self, pointer: dict, snapshot: CatalogSnapshot, now: float) -> None:
+        previous, self._version, self._snapshot = self._version, pointer["version"], snapshot
+        self._loaded_at = self._checked_at = now
+        self._refresh_error = None
+        log.info("catalog snapshot %s loaded (%d titles; previous: %s)", self._version, len(snapshot), previous)
+
+    def _refresh(self, now: float) -> None:
+        """Re-read the pointer; load a new version if it changed, else (or on failure) keep the current one."""
+        self._checked_at = now
+        try:
+            pointer = self._read_pointer()
+            if pointer["version"] != self._version:
+                self._install(pointer, self._fetch(pointer), now)
+            self._refresh_error = None
+        except Unavailable as err:
+            self._refresh_error = err.message
+            log.warning("keeping catalog snapshot %s: %s", self._version, err.message)
