@@ -8,11 +8,13 @@ RAW ?= $(HOME_DIR)/raw
 LAKE ?= $(HOME_DIR)/lake
 PRESET ?= small
 SEED ?= 0
+PORT ?= 8000
+API_OUT ?= build/api
 
 export REELREC_HOME ?= $(HOME_DIR)
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install run data etl test lint bench-etl clean
+.PHONY: install run data etl test lint bench-etl api-vendor api-package api-local bench-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +46,22 @@ lint: install
 
 bench-etl: install
 	$(PY) benchmarks/bench_etl.py
+
+## make api-vendor: copy the shared reelrec package into functions/vendor/ (gitignored), which chalice packages
+api-vendor: install
+	$(PY) infra/package_api.py --vendor-only
+
+## make api-package: api-vendor + `chalice package` (CloudFormation, stage dev) into $(API_OUT), with the sizes
+api-package: install
+	$(PY) infra/package_api.py --out $(API_OUT) --stage dev
+
+## make api-local: serve the API on http://127.0.0.1:$(PORT) over $(LAKE); stage local, as dev would point at S3
+api-local: install
+	cd functions && REELREC_LAKE=$(abspath $(LAKE)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
+
+## make bench-api: API latency (in-process vs pandas, chalice local, cold start) at course scale, docs/benchmarks.md
+bench-api: install
+	$(PY) benchmarks/bench_api.py
 
 clean:
 	rm -rf $(HOME_DIR)
