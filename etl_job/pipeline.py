@@ -29,7 +29,7 @@ from etl_job.errors import FileRejected
 from etl_job.inputs import Outcome, checksum, discover, problem
 from etl_job.progress import Progress
 from etl_job.ratings import clean_ratings
-from etl_job.serving import KEEP_SNAPSHOTS, build_catalog_snapshot, rating_aggregates
+from etl_job.serving import KEEP_SNAPSHOTS, build_catalog_snapshot, summarise_part
 from etl_job.state import LakeState
 from etl_job.titles import read_titles
 from reelrec import layout
@@ -39,7 +39,8 @@ from reelrec.storage import ObjectInfo, Store, StoreError
 
 WORKERS = min(2, os.cpu_count() or 1)  # ratings files cleaned at once (memory grows per worker)
 INPUT_ERRORS = (FileRejected, StoreError, OSError)  # fail one input, not the run
-DATA_PREFIXES = (layout.LAKE_TITLES, layout.LAKE_RATINGS, layout.LAKE_QUARANTINE, layout.RATING_AGGREGATES)
+DATA_PREFIXES = (layout.LAKE_TITLES, layout.LAKE_RATINGS, layout.LAKE_QUARANTINE, layout.RATING_AGGREGATES,
+                 layout.TRAINING_RATINGS)
 
 
 @dataclass
@@ -255,7 +256,8 @@ class EtlRun:
             key = layout.lake_ratings_key(out.key)
             try:
                 res = clean_ratings(task.path, staged.path(key), title_ids, out.key, self.progress.tracker(out.key))
-                aggregates = rating_aggregates(staged.path(key))
+                aggregates, training = summarise_part(staged.path(key))
+                staged.path(layout.training_ratings_key(out.key)).write_bytes(training)
             except INPUT_ERRORS as exc:
                 self._fail(out, str(exc))
                 return
@@ -263,6 +265,7 @@ class EtlRun:
             out.ignored_columns = res.ignored_columns
             out.outputs.append(staged.add_file(key))
             out.outputs.append(staged.add_table(aggregates, layout.aggregates_key(out.key)))
+            out.outputs.append(staged.add_file(layout.training_ratings_key(out.key)))
             self._quarantine_output(out, res.quarantine, "ratings", staged)
             self._record(task, started)
 

@@ -14,17 +14,35 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from reelrec.catalog_snapshot import CODES, NO_DATE, STRING_COLUMNS, CatalogSnapshot, Strings
+from reelrec.catalog_snapshot import CODES, NO_DATE, STRING_COLUMNS, CatalogSnapshot, Strings, TrainingRatings
 
 AGGREGATE_SCHEMA = pa.schema([("title_id", pa.string()), ("score_sum", pa.float64()), ("score_count", pa.int64())])
 KEEP_SNAPSHOTS = 3  # older snapshot versions are deleted; the pointer always names a kept one
 
 
-def rating_aggregates(ratings_parquet: Path) -> pa.Table:
-    """Per title: the sum and number of its scores in one ratings part."""
-    table = pq.read_table(ratings_parquet, columns=["title_id", "score"])
-    agg = table.group_by("title_id").aggregate([("score", "sum"), ("score", "count")])
-    return agg.rename_columns(["title_id", "score_sum", "score_count"]).cast(AGGREGATE_SCHEMA)
+def summarise_part(ratings_parquet: Path) -> tuple[pa.Table, bytes]:
+    """What a ratings part adds besides itself: per-title score aggregates, and the part as numpy arrays
+    for the training job (which runs without pyarrow). One read, title ids kept dictionary-encoded."""
+    table = pq.read_table(ratings_parquet, read_dictionary=["title_id"]).unify_dictionaries()
+    chunks = table["title_id"].chunks
+    dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
+    codes = np.concatenate([c.indices.to_numpy() for c in chunks] or [np.zeros(0, np.int32)]).astype(np.int32)
+    score = table["score"].to_numpy()
+    counts = np.bincount(codes, minlength=len(dictionary))
+    sums = np.bincount(codes, weights=score, minlength=len(dictionary))
+    seen = counts > 0  # a row group's dictionary can name ids that a filter removed
+    aggregates = pa.table(
+        {"title_id": dictionary.filter(pa.array(seen)), "score_sum": sums[seen], "score_count": counts[seen]},
+        schema=AGGREGATE_SCHEMA,
+    )
+    training = TrainingRatings(
+        user_id=table["user_id"].to_numpy(),
+        title_code=codes,
+        title_ids=np.array(dictionary.to_pylist(), dtype="S"),
+        score=score.astype(np.float32),
+        timestamp=table["timestamp"].to_numpy(),
+    ).to_bytes()
+    return aggregates, training
 
 
 def _strings(column: pa.ChunkedArray) -> Strings:

@@ -45,6 +45,43 @@ class Strings:
         return self.blob[self.offsets[i] : self.offsets[i + 1]].tobytes().decode()
 
 
+def write_npz(arrays: dict[str, np.ndarray], level: int | None = 1) -> bytes:
+    """An ``.npz`` without pickled objects; ``level`` None stores uncompressed (fastest for numbers)."""
+    out = io.BytesIO()
+    method = zipfile.ZIP_STORED if level is None else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(out, "w", method, compresslevel=level) as zf:
+        for name, array in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class TrainingRatings:
+    """One ratings part as the training job reads it: numpy arrays, one entry per rating."""
+
+    user_id: np.ndarray  # int64
+    title_code: np.ndarray  # int32 index into title_ids
+    title_ids: np.ndarray  # bytes ('S'): the distinct lake title ids of this part
+    score: np.ndarray  # float32
+    timestamp: np.ndarray  # int64, Unix seconds
+
+    def title_id(self) -> np.ndarray:
+        """Each rating's title id (bytes)."""
+        return self.title_ids[self.title_code]
+
+    def to_bytes(self) -> bytes:
+        arrays = {"format": np.array(FORMAT), **{f.name: getattr(self, f.name) for f in fields(self)}}
+        return write_npz(arrays, level=None)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TrainingRatings:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            if int(npz["format"]) != FORMAT:
+                raise ValueError(f"training ratings format {int(npz['format'])}, expected {FORMAT}")
+            return cls(**{f.name: npz[f.name] for f in fields(cls)})
+
+
 @dataclass(frozen=True)
 class CatalogSnapshot:
     """Everything the catalog routes need, as arrays; ``version`` names the ETL run that built it."""
@@ -109,12 +146,7 @@ class CatalogSnapshot:
                 arrays[f"{f.name}.blob"], arrays[f"{f.name}.offsets"] = value.blob, value.offsets
             elif f.name != "version":
                 arrays[f.name] = value
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            for name, array in arrays.items():
-                with zf.open(f"{name}.npy", "w") as fh:
-                    np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
-        return out.getvalue()
+        return write_npz(arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CatalogSnapshot:

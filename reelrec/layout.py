@@ -23,6 +23,7 @@ LAKE_JOURNAL = "_publishing.json"  # present only while a run publishes
 CATALOG_SNAPSHOTS = "serving/catalog/"
 CATALOG_POINTER = "serving/catalog/current.json"
 RATING_AGGREGATES = "serving/aggregates/"  # per ratings part: title_id, score_sum, score_count
+TRAINING_RATINGS = "serving/training/"  # per ratings part, numpy: the training job's input (no pyarrow there)
 
 
 def stem(key: str) -> str:
@@ -52,3 +53,7 @@ def catalog_snapshot_key(version: str) -> str:
 
 def aggregates_key(raw_key: str) -> str:
     return f"{RATING_AGGREGATES}{stem(raw_key)}.parquet"
+
+
+def training_ratings_key(raw_key: str) -> str:
+    return f"{TRAINING_RATINGS}{stem(raw_key)}.npz"

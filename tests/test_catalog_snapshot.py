@@ -14,7 +14,7 @@ from datagen import generate
 from etl_job import pipeline
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
-from reelrec.catalog_snapshot import CatalogSnapshot
+from reelrec.catalog_snapshot import CatalogSnapshot, TrainingRatings
 from reelrec.storage import open_store
 from tests.rawfiles import ratings_csv, titles_csv, write
 
@@ -123,3 +123,15 @@ def test_a_snapshot_of_an_older_format_is_republished(tmp_path):
     assert m["totals"]["processed"] == 0 and m["catalog_snapshot"] == m["run_id"]
     assert json.loads((lake / "serving/catalog/current.json").read_text())["format"] == 2
     assert run_etl(open_store(raw), open_store(lake), progress=Progress())["catalog_snapshot"] is None
+
+
+def test_training_input_is_the_lake_ratings_as_numpy(generated):
+    lake_ratings = ds.dataset(generated / "ratings").to_table()
+    parts = [TrainingRatings.from_bytes(p.read_bytes()) for p in sorted((generated / "serving/training").glob("*.npz"))]
+    got = sorted(
+        (int(u), t.decode(), float(s), int(ts))
+        for part in parts
+        for u, t, s, ts in zip(part.user_id, part.title_id(), part.score, part.timestamp, strict=True)
+    )
+    want = sorted((r["user_id"], r["title_id"], r["score"], r["timestamp"]) for r in lake_ratings.to_pylist())
+    assert got == want
