@@ -47,7 +47,7 @@ VALUES = st.one_of(NASTY, NUMBERS, st.text(), st.text(max_size=4).map(lambda s: 
 @pytest.fixture(scope="module")
 def client(api_lake):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(app_module, "snapshots", SnapshotCache(lake_uri=str(api_lake)))
+        mp.setattr(app_module, "snapshots", SnapshotCache(uri=str(api_lake)))
         yield Client(app_module.app, stage_name="local", project_dir=str(FUNCTIONS_DIR))
 
 

@@ -1,9 +1,9 @@
-"""The catalog snapshot the routes answer from: loaded lazily once per container, refreshed through its pointer.
+"""Published objects the routes answer from: loaded lazily once per container, refreshed through a pointer.
 
-The ETL publishes ``serving/catalog/<version>.npz`` and then the pointer ``serving/catalog/current.json``
-(``{"version": ..., "key": ...}``). The first request reads both; afterwards the pointer is re-read at most every
-``REELREC_SNAPSHOT_CHECK_SECONDS`` (default 120) and a new version is loaded when it changed. If that load
-fails, the old snapshot keeps being served and the error is logged and shown by ``/health``.
+A job publishes a versioned object and then a small pointer (``{"version": ..., "key": ...}``), e.g. the ETL's
+``serving/catalog/<version>.npz`` and ``serving/catalog/current.json``. The first request reads both; afterwards the
+pointer is re-read at most every ``REELREC_SNAPSHOT_CHECK_SECONDS`` (default 120) and a new version is loaded when it
+changed. If that load fails, the old one keeps being served and the error is logged and shown by ``/health``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.errors import Unavailable
 from reelrec.catalog_snapshot import CatalogSnapshot
@@ -27,6 +29,21 @@ CHECK_ENV = "REELREC_SNAPSHOT_CHECK_SECONDS"
 DEFAULT_CHECK_SECONDS = 120.0
 NO_SNAPSHOT = "no catalog snapshot has been published yet: run the ETL (python -m etl_job, or make etl) to build one"
 UNREADABLE = "the catalog store cannot be read right now; try again later"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a cache follows: which store area, which pointer, how to load the object, what to say when absent."""
+
+    what: str
+    area: str
+    pointer_key: str
+    load: Callable[[bytes], Any]
+    missing: str
+    unreadable: str
+
+
+CATALOG = Published("catalog snapshot", "lake", CATALOG_POINTER, CatalogSnapshot.from_bytes, NO_SNAPSHOT, UNREADABLE)
 
 log = logging.getLogger("reelrec.api.snapshots")
 
@@ -50,11 +67,12 @@ def check_interval(environ: Mapping[str, str] | None = None) -> float:
 
 
 class SnapshotCache:
-    """The current catalog snapshot of one container; ``clock`` (Unix seconds) is injectable for tests."""
+    """The current version of one published object in one container; ``clock`` (Unix seconds) is injectable."""
 
-    def __init__(self, lake_uri: str | None = None, check_seconds: float | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.lake_uri = lake_uri  # None: REELREC_LAKE / REELREC_HOME, read on first use
+    def __init__(self, uri: str | None = None, check_seconds: float | None = None,
+                 clock: Callable[[], float] = time.time, source: Published = CATALOG) -> None:
+        self.source = source
+        self.uri = uri  # None: the area's URI from the environment (e.g. REELREC_LAKE), read on first use
         self.check_seconds = check_seconds  # None: REELREC_SNAPSHOT_CHECK_SECONDS, read on first use
         self.clock = clock
         self._lock = threading.Lock()
@@ -64,14 +82,14 @@ class SnapshotCache:
         """Forget the store and the snapshot: the next request opens and loads again."""
         self._store: LocalStore | S3Store | None = None
         self._interval = DEFAULT_CHECK_SECONDS
-        self._snapshot: CatalogSnapshot | None = None
+        self._snapshot: Any = None
         self._version: str | None = None
         self._loaded_at: float | None = None
         self._checked_at: float | None = None
         self._refresh_error: str | None = None
 
-    def get(self) -> CatalogSnapshot:
-        """The snapshot to answer from; raises ``Unavailable`` only while none could be loaded yet."""
+    def get(self) -> Any:
+        """The object to answer from; raises ``Unavailable`` only while none could be loaded yet."""
         with self._lock:
             now = self.clock()
             if self._snapshot is None:
@@ -96,46 +114,47 @@ class SnapshotCache:
     # -- internals -------------------------------------------------------------------------
     def _open(self) -> LocalStore | S3Store:
         if self._store is None:
-            uri = self.lake_uri or area_uri("lake")
+            uri = self.uri or area_uri(self.source.area)
             try:
                 self._store = open_store(uri)
             except StoreError as exc:
-                log.error("lake store URI %r is not usable: %s", uri, exc)
-                raise Unavailable(UNREADABLE) from None
+                log.error("%s store URI %r is not usable: %s", self.source.area, uri, exc)
+                raise Unavailable(self.source.unreadable) from None
             self._interval = check_interval() if self.check_seconds is None else self.check_seconds
-            log.info("catalog snapshots from %s, pointer checked every %ss", self._store.uri, self._interval)
+            log.info("%s from %s, pointer checked every %ss", self.source.what, self._store.uri, self._interval)
         return self._store
 
     def _read_pointer(self) -> dict:
         store = self._open()
         try:
-            pointer = json.loads(store.read_bytes(CATALOG_POINTER))
+            pointer = json.loads(store.read_bytes(self.source.pointer_key))
         except StoreError as exc:
             if "no object" in str(exc):
-                raise Unavailable(NO_SNAPSHOT) from None
-            log.error("reading %s: %s", CATALOG_POINTER, exc)
-            raise Unavailable(UNREADABLE) from None
+                raise Unavailable(self.source.missing) from None
+            log.error("reading %s: %s", self.source.pointer_key, exc)
+            raise Unavailable(self.source.unreadable) from None
         except Exception as exc:  # malformed JSON, a file where a folder should be, missing boto3 ...
-            log.error("reading %s from %s: %r", CATALOG_POINTER, store.uri, exc)
-            raise Unavailable(UNREADABLE) from None
+            log.error("reading %s from %s: %r", self.source.pointer_key, store.uri, exc)
+            raise Unavailable(self.source.unreadable) from None
         if not (isinstance(pointer, dict) and isinstance(pointer.get("version"), str)
                 and isinstance(pointer.get("key"), str)):
-            log.error("%s in %s lacks a string version and key: %r", CATALOG_POINTER, store.uri, pointer)
-            raise Unavailable(UNREADABLE)
+            log.error("%s in %s lacks a string version and key: %r", self.source.pointer_key, store.uri, pointer)
+            raise Unavailable(self.source.unreadable)
         return pointer
 
-    def _fetch(self, pointer: dict) -> CatalogSnapshot:
+    def _fetch(self, pointer: dict) -> Any:
+        what = self.source.what
         try:
-            return CatalogSnapshot.from_bytes(self._open().read_bytes(pointer["key"]))
+            return self.source.load(self._open().read_bytes(pointer["key"]))
         except Exception:
-            log.exception("catalog snapshot %s (%s) could not be loaded", pointer["version"], pointer["key"])
-            raise Unavailable(f"catalog snapshot {pointer['version']} could not be loaded; try again later") from None
+            log.exception("%s %s (%s) could not be loaded", what, pointer["version"], pointer["key"])
+            raise Unavailable(f"{what} {pointer['version']} could not be loaded; try again later") from None
 
-    def _install(self, pointer: dict, snapshot: CatalogSnapshot, now: float) -> None:
+    def _install(self, pointer: dict, snapshot: Any, now: float) -> None:
         previous, self._version, self._snapshot = self._version, pointer["version"], snapshot
         self._loaded_at = self._checked_at = now
         self._refresh_error = None
-        log.info("catalog snapshot %s loaded (%d titles; previous: %s)", self._version, len(snapshot), previous)
+        log.info("%s %s loaded (previous: %s)", self.source.what, self._version, previous)
 
     def _refresh(self, now: float) -> None:
         """Re-read the pointer; load a new version if it changed, else (or on failure) keep the current one."""
@@ -147,4 +166,4 @@ class SnapshotCache:
             self._refresh_error = None
         except Unavailable as err:
             self._refresh_error = err.message
-            log.warning("keeping catalog snapshot %s: %s", self._version, err.message)
+            log.warning("keeping %s %s: %s", self.source.what, self._version, err.message)
