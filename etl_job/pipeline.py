@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
@@ -92,12 +93,11 @@ class EtlRun:
         self.state = LakeState(TRANSFORM_VERSION, inputs)
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
-        self.interrupted = self._recover()
+        self.journal_found = self.lake.stat(layout.LAKE_JOURNAL) is not None
+        self.interrupted = self._recover() if self.journal_found else set()
 
     def _recover(self) -> set[str]:
         """After an interrupted publish: redo its inputs; return the objects it may have written."""
-        if self.lake.stat(layout.LAKE_JOURNAL) is None:
-            return set()
         try:
             journal = json.loads(self.lake.read_bytes(layout.LAKE_JOURNAL))
         except ValueError:
@@ -128,7 +128,7 @@ class EtlRun:
         self.state.inputs[task.info.key] = {"kind": task.out.kind, "sha256": task.out.sha256, "size": task.info.size,
                                            "tag": task.info.tag, "duplicate_of": of, "outputs": []}
 
-    def _record(self, task: Task, started: float) -> None:
+    def _record(self, task: Task, started: float, **extra: object) -> None:
         out = task.out
         out.seconds = round(time.perf_counter() - started, 3)
         out.rows_per_s = round(out.rows_read / max(out.seconds, 1e-6))
@@ -136,7 +136,7 @@ class EtlRun:
             self.state.inputs[out.key] = {
                 "kind": out.kind, "sha256": out.sha256, "size": task.info.size, "tag": task.info.tag,
                 "run_id": self.run_id, "outputs": out.outputs, "rows_read": out.rows_read,
-                "rows_written": out.rows_written, "rows_quarantined": out.rows_quarantined,
+                "rows_written": out.rows_written, "rows_quarantined": out.rows_quarantined, **extra,
             }
         self.progress.say(
             f"{out.key}: {out.rows_read:,} rows read, {out.rows_written:,} written, "
@@ -144,8 +144,10 @@ class EtlRun:
         )
 
     # -- planning ----------------------------------------------------------------------------
-    def _plan(self, infos: list[ObjectInfo], kind: str, stack: contextlib.ExitStack, pool) -> list[Task]:
-        """Inputs whose content is new: fetched and hashed (in parallel); the rest get their outcome."""
+    def _plan(self, infos: list[ObjectInfo], kind: str, stack: contextlib.ExitStack, pool,
+              revalidate: frozenset[str] = frozenset()) -> tuple[list[Task], list[Task]]:
+        """Inputs whose content is new (fetched and hashed, in parallel), and unchanged inputs recorded as
+        duplicates (judged later); every other input gets its outcome here."""
         tasks, kept_duplicates = [], []
         for info in infos:
             out = self._outcome(info, kind)
@@ -155,56 +157,62 @@ class EtlRun:
             if why:
                 self._fail(out, why)
             elif same and entry.get("duplicate_of"):
+                out.sha256 = entry.get("sha256")
                 kept_duplicates.append(Task(info, out))
-            elif same:
+            elif same and info.key not in revalidate:
                 self._unchanged(out, entry)
             else:
                 tasks.append(Task(info, out))
-        unchanged = {(o.key, o.sha256) for o in self.outcomes if o.kind == kind and o.status == "unchanged"}
-        for task in kept_duplicates:  # still a duplicate while its original is loaded and unchanged
-            entry = self.state.inputs[task.info.key]
-            task.out.sha256 = entry.get("sha256")
-            if (entry["duplicate_of"], task.out.sha256) in unchanged:
-                self._duplicate(task, entry["duplicate_of"])
-            else:
-                tasks.append(task)
-
-        def fetch(task: Task) -> None:
-            try:
-                path = self.raw.local_copy(task.info.key)
-                with self._lock:
-                    task.path = stack.enter_context(path)
-                task.out.sha256 = checksum(task.path)
-            except INPUT_ERRORS as exc:
-                self._fail(task.out, str(exc))
-
-        list(pool.map(fetch, tasks))
+        fetched = [t for t, ok in zip(tasks, pool.map(lambda t: self._fetch(t, stack), tasks), strict=True) if ok]
         new = []
-        for task in (t for t in tasks if t.out.status != "failed"):
+        for task in fetched:
             entry = self.state.inputs.get(task.info.key)
-            if entry and entry.get("sha256") == task.out.sha256 and not entry.get("duplicate_of"):
+            if (entry and entry.get("sha256") == task.out.sha256 and not entry.get("duplicate_of")
+                    and task.info.key not in revalidate):
                 entry["tag"] = task.info.tag  # touched, not changed
                 self._unchanged(task.out, entry)
             else:
                 new.append(task)
-        return new
+        return new, kept_duplicates
 
-    def _split_duplicates(self, tasks: list[Task]) -> list[Task]:
-        """Ratings files whose content is already loaded (or loaded now under a smaller name) are duplicates."""
-        owners = {o.sha256: o.key for o in self.outcomes if o.kind == "ratings" and o.status == "unchanged"}
-        todo = []
+    def _fetch(self, task: Task, stack: contextlib.ExitStack) -> bool:
+        """Local copy (downloaded from S3) and checksum of one input; False when it failed."""
+        try:
+            copy_cm = self.raw.local_copy(task.info.key)
+            path = copy_cm.__enter__()  # downloads run in parallel; only the clean-up list is shared
+            with self._lock:
+                stack.push(copy_cm.__exit__)
+            task.path = path
+            if task.out.sha256 is None:
+                task.out.sha256 = checksum(path)
+            return True
+        except INPUT_ERRORS as exc:
+            self._fail(task.out, str(exc))
+            return False
+
+    def _owners(self, exclude: set[str]) -> dict[str, str]:
+        """sha256 -> the ratings input whose loaded data holds that content (inputs being redone excluded)."""
+        owners: dict[str, str] = {}
+        for key, entry in sorted(self.state.inputs.items()):
+            if (entry.get("kind") == "ratings" and entry.get("outputs") and not entry.get("duplicate_of")
+                    and key not in exclude):
+                owners.setdefault(entry.get("sha256"), key)
+        return owners
+
+    def _dedupe(self, tasks: list[Task], exclude: set[str]) -> list[Task]:
+        """Ratings files whose content is loaded already (or now, under a name that sorts first) are duplicates."""
+        owners, todo = self._owners(exclude), []
         for task in sorted(tasks, key=lambda t: t.info.key):
-            owner = owners.get(task.out.sha256)
-            if owner:
+            owner = owners.setdefault(task.out.sha256, task.info.key)
+            if owner != task.info.key:
                 self._duplicate(task, owner)
             else:
-                owners[task.out.sha256] = task.info.key
                 todo.append(task)
         return todo
 
     # -- the two kinds -----------------------------------------------------------------------
     def _titles(self, infos: list[ObjectInfo], staged: Staged, stack, pool) -> None:
-        for task in self._plan(infos, "titles", stack, pool):
+        for task in self._plan(infos, "titles", stack, pool)[0]:
             started, out = time.perf_counter(), task.out
             platform = PLATFORM_FILES[layout.stem(out.key)]
             try:
@@ -249,11 +257,17 @@ class EtlRun:
                 self.progress.say(f"{info.key}: deferred ({why})")
             return
         title_ids = pa.concat_tables(titles).column("id").combine_chunks().unique()
-        tasks = self._split_duplicates(self._plan(infos, "ratings", stack, pool))
+        catalog = hashlib.sha256("\n".join(sorted(title_ids.to_pylist())).encode()).hexdigest()[:16]
+        # ratings once checked against other title ids, with rows quarantined as unknown: check them again
+        revalidate = frozenset(k for k, e in self.state.inputs.items()
+                               if e.get("unknown_title_ids") and e.get("catalog") != catalog)
+        tasks, kept = self._plan(infos, "ratings", stack, pool, revalidate)
 
         def work(task: Task) -> None:
             started, out = time.perf_counter(), task.out
             key = layout.lake_ratings_key(out.key)
+            if task.path is None and not self._fetch(task, stack):
+                return
             try:
                 res = clean_ratings(task.path, staged.path(key), title_ids, out.key, self.progress.tracker(out.key))
                 aggregates, training = summarise_part(staged.path(key))
@@ -267,10 +281,15 @@ class EtlRun:
             out.outputs.append(staged.add_table(aggregates, layout.aggregates_key(out.key)))
             out.outputs.append(staged.add_file(layout.training_ratings_key(out.key)))
             self._quarantine_output(out, res.quarantine, "ratings", staged)
-            self._record(task, started)
+            self._record(task, started, catalog=catalog, unknown_title_ids=res.quarantine.counts["unknown_title_id"])
 
+        # A duplicate whose original is being redone is judged after it (round 2), against what it then holds.
         # Files are independent and Arrow releases the GIL: one worker per core keeps both busy.
-        list(pool.map(work, tasks))
+        redo = {t.info.key for t in tasks}
+        first = [t for t in tasks + kept if self.state.inputs.get(t.info.key, {}).get("duplicate_of") not in redo]
+        later = [t for t in tasks + kept if t not in first]
+        list(pool.map(work, self._dedupe(first, exclude=redo)))
+        list(pool.map(work, self._dedupe(later, exclude=set())))
 
     @staticmethod
     def _quarantine_output(out: Outcome, quarantine, kind: str, staged: Staged) -> None:
@@ -292,7 +311,7 @@ class EtlRun:
     # -- serving snapshot --------------------------------------------------------------------
     def _snapshot(self, staged: Staged) -> bytes | None:
         """A new catalog snapshot when this run changed the lake (or the published one is stale), else None."""
-        changed = any(o.status == "processed" for o in self.outcomes) or self.full or self.interrupted
+        changed = any(o.status == "processed" for o in self.outcomes) or self.full or self.journal_found
         if not changed and self._pointer_format() == SNAPSHOT_FORMAT:
             return None
         titles = self._catalog(staged)
@@ -366,7 +385,7 @@ class EtlRun:
         manifest["catalog_snapshot"] = self.run_id if snapshot is not None else None
         self.lake.write_bytes(layout.manifest_key(self.run_id), json.dumps(manifest, indent=1).encode())
         self.state.save(self.lake)
-        if publishing or self.interrupted:
+        if publishing or self.journal_found:
             self.lake.delete(layout.LAKE_JOURNAL)
         return manifest
 

@@ -48,7 +48,11 @@ class Quarantine:
 
     def handler(self, row) -> str:
         """pyarrow ``invalid_row_handler``: a row with the wrong number of fields is quarantined."""
-        self.add("malformed", row.text, row.number)
+        try:
+            text = row.text
+        except UnicodeDecodeError:  # the row's bytes are not UTF-8: keep what can be shown of them
+            text = "(not UTF-8 text)"
+        self.add("malformed", text, row.number)
         return "skip"
 
     def check_share(self, rows_seen: int) -> None:

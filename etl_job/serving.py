@@ -38,11 +38,16 @@ def summarise_part(ratings_parquet: Path) -> tuple[pa.Table, bytes]:
     training = TrainingRatings(
         user_id=table["user_id"].to_numpy(),
         title_code=codes,
-        title_ids=np.array(dictionary.to_pylist(), dtype="S"),
+        title_ids=_utf8(dictionary),
         score=score.astype(np.float32),
         timestamp=table["timestamp"].to_numpy(),
     ).to_bytes()
     return aggregates, training
+
+
+def _utf8(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Ids as a numpy bytes array of their UTF-8 (numpy's 'S' takes bytes, not non-ASCII text)."""
+    return np.array([i.encode() for i in ids.to_pylist()], dtype="S")
 
 
 def _strings(column: pa.ChunkedArray) -> Strings:
@@ -66,8 +71,8 @@ def _cast_matrix(cast: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, Strings
     rows = pc.list_parent_indices(lists).to_numpy()
     keep = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
     names, rows = names.filter(pa.array(keep)), rows[keep]
-    vocab = pc.array_sort_indices(pc.unique(names))
-    vocab = pc.take(pc.unique(names), vocab)
+    distinct = pc.unique(names)
+    vocab = pc.take(distinct, pc.array_sort_indices(distinct))
     codes = pc.index_in(names, value_set=vocab).to_numpy().astype(np.int64)
     pairs = np.unique(rows.astype(np.int64) * len(vocab) + codes)  # one entry per (title, actor)
     pair_rows, pair_actors = pairs // max(len(vocab), 1), pairs % max(len(vocab), 1)
@@ -91,7 +96,7 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
     days = pc.cast(joined["date_added"], pa.int32())
     return CatalogSnapshot(
         version=version,
-        ids=np.array(joined["id"].to_pylist(), dtype="S"),
+        ids=_utf8(joined["id"]),
         platform=_codes(joined["platform"], CODES["platform"], np.uint8),
         kind=_codes(joined["type"], CODES["kind"], np.uint8),
         release_year=pc.fill_null(joined["release_year"], 0).to_numpy().astype(np.int16),

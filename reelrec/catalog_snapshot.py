@@ -17,7 +17,8 @@ import numpy as np
 
 from reelrec.schemas import DURATION_TYPES, PLATFORMS, TITLE_TYPES
 
-FORMAT = 2  # bump when the layout changes: the ETL then republishes, the API refuses old ones
+FORMAT = 2  # catalog snapshot layout: bump when it changes (the ETL then republishes, the API refuses old ones)
+TRAINING_FORMAT = 1  # training ratings layout
 CODES = {"platform": PLATFORMS, "kind": TITLE_TYPES, "duration_type": DURATION_TYPES}
 NO_DATE = np.iinfo(np.int32).min  # date_added is stored as days since 1970-01-01
 EPOCH = dt.date(1970, 1, 1)
@@ -30,13 +31,6 @@ class Strings:
 
     blob: np.ndarray  # uint8
     offsets: np.ndarray  # int64, len = n + 1
-
-    @classmethod
-    def build(cls, values: list[str]) -> Strings:
-        encoded = [v.encode() for v in values]
-        offsets = np.zeros(len(encoded) + 1, np.int64)
-        np.cumsum([len(b) for b in encoded], out=offsets[1:])
-        return cls(np.frombuffer(b"".join(encoded), np.uint8), offsets)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -71,14 +65,14 @@ class TrainingRatings:
         return self.title_ids[self.title_code]
 
     def to_bytes(self) -> bytes:
-        arrays = {"format": np.array(FORMAT), **{f.name: getattr(self, f.name) for f in fields(self)}}
+        arrays = {"format": np.array(TRAINING_FORMAT), **{f.name: getattr(self, f.name) for f in fields(self)}}
         return write_npz(arrays, level=None)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TrainingRatings:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            if int(npz["format"]) != FORMAT:
-                raise ValueError(f"training ratings format {int(npz['format'])}, expected {FORMAT}")
+            if int(npz["format"]) != TRAINING_FORMAT:
+                raise ValueError(f"training ratings format {int(npz['format'])}, expected {TRAINING_FORMAT}")
             return cls(**{f.name: npz[f.name] for f in fields(cls)})
 
 
@@ -113,7 +107,7 @@ class CatalogSnapshot:
 
     def row_of(self, title_id: str) -> int | None:
         """Row of ``title_id`` (exact, lower-case lake id), or None."""
-        key = title_id.encode("utf-8", "ignore")
+        key = title_id.encode("utf-8", "replace")
         i = int(np.searchsorted(self.ids, key))
         return i if i < len(self.ids) and self.ids[i] == key else None
 

@@ -26,6 +26,10 @@ class StoreError(Exception):
     """A storage problem worth a clear one-line message (missing object, bad URI, no access)."""
 
 
+class ObjectMissing(StoreError):
+    """The object asked for does not exist."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """What a listing says of one object: its key, size and a change tag (ETag or mtime)."""
@@ -72,7 +76,7 @@ class LocalStore:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
-            raise StoreError(f"{self.uri}: no object {key!r}") from None
+            raise ObjectMissing(f"{self.uri}: no object {key!r}") from None
         except OSError as exc:
             raise StoreError(f"{self.uri}: cannot read {key!r}: {exc.strerror or exc}") from None
 
@@ -99,7 +103,7 @@ class LocalStore:
     def local_copy(self, key: str) -> Iterator[Path]:
         path = self._path(key)
         if not path.is_file():  # also refuses FIFOs and devices, which would block or never end
-            raise StoreError(f"{self.uri}: no regular file {key!r}")
+            raise ObjectMissing(f"{self.uri}: no regular file {key!r}")
         yield path
 
     def _info(self, path: Path) -> ObjectInfo:
@@ -181,14 +185,13 @@ class S3Store:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NotFound"):
-                raise StoreError(f"{self.uri}: no object {what!r}") from None
+                raise ObjectMissing(f"{self.uri}: no object {what!r}") from None
             raise StoreError(f"{self.uri}: {what}: {code or exc}") from None
         except (BotoCoreError, Boto3Error) as exc:  # Boto3Error: e.g. S3UploadFailedError
             raise StoreError(f"{self.uri}: {what}: {exc}") from None
 
     def read_bytes(self, key: str) -> bytes:
-        resp = self._call(key, self.client.get_object, Bucket=self.bucket, Key=self._key(key))
-        return resp["Body"].read()
+        return self._call(key, lambda: self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read())
 
     def write_bytes(self, key: str, data: bytes) -> None:
         self._call(key, self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data)
@@ -218,10 +221,8 @@ class S3Store:
     def stat(self, key: str) -> ObjectInfo | None:
         try:
             head = self._call(key, self.client.head_object, Bucket=self.bucket, Key=self._key(key))
-        except StoreError as exc:
-            if "no object" in str(exc):
-                return None
-            raise
+        except ObjectMissing:
+            return None
         return ObjectInfo(key, head["ContentLength"], head["ETag"].strip('"'))
 
     def delete(self, key: str) -> None:

@@ -151,7 +151,9 @@ def test_a_crash_halfway_leaves_the_published_lake_as_it_was(raw, tmp_path, monk
     assert sorted((lake / "_manifests").iterdir()) == manifests
     monkeypatch.undo()
     m = etl(raw, lake)
-    assert m["status"] == "ok" and m["totals"]["processed"] == 2
+    processed = sorted(i["key"] for i in m["inputs"] if i["status"] == "processed")
+    # ratings/2.csv had a title id quarantined as unknown; the catalog changed, so it is checked again
+    assert m["status"] == "ok" and processed == ["ratings/2.csv", "ratings/3.csv", "titles/netflix_titles.csv"]
 
 
 def test_bad_files_fail_alone_with_a_message(raw, tmp_path):
@@ -425,3 +427,49 @@ def test_cli_refuses_a_lake_it_cannot_use(raw, tmp_path, capsys):
     assert "not a usable folder" in capsys.readouterr().err
     assert main(["--raw", str(raw), "--lake", str(raw)]) == 1
     assert "the same place" in capsys.readouterr().err
+
+
+def test_a_duplicate_stays_one_while_its_original_data_is_kept(raw, tmp_path):
+    lake = tmp_path / "lake"
+    write(raw, "ratings/9-resent.csv", (raw / "ratings/1.csv").read_bytes())
+    etl(raw, lake)
+    before = lake_rows(lake, "ratings")
+    (raw / "ratings/1.csv").unlink()  # missing: its data is kept, so the copy must not be loaded too
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/9-resent.csv"]["status"] == "duplicate" and lake_rows(lake, "ratings") == before
+    write(raw, "ratings/1.csv", "not,a,ratings,file\n1,2,3,4\n")  # back, but broken: old data still kept
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/1.csv"]["status"] == "failed"
+    assert by_key(m)["ratings/9-resent.csv"]["status"] == "duplicate" and lake_rows(lake, "ratings") == before
+
+
+def test_ratings_quarantined_as_unknown_are_checked_again_when_the_catalog_grows(raw, tmp_path):
+    lake = tmp_path / "lake"
+    write(raw, "ratings/3.csv", ratings_csv((4, "4.5", TS, "as1"), (4, "4.0", TS, "ns1")))
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/3.csv"]["quarantine"] == {"unknown_title_id": 1}
+    write(raw, "titles/amazon_prime_titles.csv", titles_csv({"title": "Arrives late"}))
+    m = etl(raw, lake)
+    entry = by_key(m)["ratings/3.csv"]
+    assert entry["status"] == "processed" and entry["rows_written"] == 2 and entry["quarantine"] == {}
+    assert not (lake / "quarantine/ratings/3.parquet").exists()
+    assert etl(raw, lake)["totals"]["processed"] == 0
+
+
+def test_non_ascii_ids_and_bytes_are_handled(raw, tmp_path):
+    write(raw, "titles/disney_plus_titles.csv", titles_csv({"show_id": "sé2", "title": "Accent"}))
+    write(raw, "ratings/3.csv", ratings_csv((4, "4.5", TS, "dsé2")).encode() + b"7,4.0,1600000000,ns1,\xe9 extra\n")
+    m = etl(raw, tmp_path / "lake")
+    assert m["status"] == "ok"
+    entry = by_key(m)["ratings/3.csv"]
+    assert (entry["rows_written"], entry["quarantine"]) == (1, {"malformed": 1})
+    snap = CatalogSnapshot.from_bytes(next((tmp_path / "lake/serving/catalog").glob("*.npz")).read_bytes())
+    assert snap.record(snap.row_of("dsé2"))["title"] == "accent" and snap.record(snap.row_of("dsé2"))["score"] == 4.5
+
+
+def test_a_stale_journal_without_outputs_is_cleared(raw, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    (lake / "_publishing.json").write_text('{"run_id": "x", "inputs": [], "outputs": []}')
+    etl(raw, lake)
+    assert not (lake / "_publishing.json").exists()

@@ -135,3 +135,12 @@ def test_verdict_of_a_row_does_not_depend_on_its_batch_neighbours(user, score, t
     b = clean_batch(with_junk, IDS, 2_000_000_000, qb)
     assert a.to_pylist() == b.to_pylist()
     assert qa.counts == qb.counts - Counter(bad_user_id=1)
+
+
+def test_bytes_that_are_not_utf8_cost_their_row_only(tmp_path):
+    text = ratings_csv((1, "4.0", TS, "ns1")).encode() + b"2,4.0,1600000000,ns\xe91\n" + b"3,5.0,1600000000,ns2\n"
+    table, res = run(tmp_path, text)
+    assert table.column("user_id").to_pylist() == [1, 3]
+    record = json.loads(res.quarantine.to_table().column("record")[0].as_py())
+    assert res.quarantine.counts == {"unknown_title_id": 1} and record["movieId"] == "ns\ufffd1"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".utf8.csv")] == []
