@@ -69,7 +69,8 @@ class Reference:
 
     def max_duration(self, year: int | None = None, platform: str | None = None,
                      duration_type: str = "min") -> dict | None:
-        rows = [t for t in self._rows(platform, year) if t["duration_type"] == duration_type]
+        kind = {"min": "movie", "season": "tv show"}[duration_type]
+        rows = [t for t in self._rows(platform, year) if t["duration_type"] == duration_type and t["type"] == kind]
         if not rows:
             return None
         best = sorted(rows, key=lambda t: (-t["duration_int"], t["title"], t["id"]))[0]
@@ -77,7 +78,9 @@ class Reference:
                 "release_year": best["release_year"], "duration_int": best["duration_int"],
                 "duration_type": duration_type}
 
-    def score_count(self, platform: str, scored: float, year: int) -> dict:
+    def score_count(self, platform: str, scored: float, year: int) -> dict | None:
+        if not any(t["type"] == "movie" for t in self._rows(platform, year)):
+            return None
         count = sum(1 for t in self._rows(platform, year)
                     if t["type"] == "movie" and t["id"] in self.scores and self.scores[t["id"]][0] > scored)
         return {"platform": platform, "scored": float(scored), "year": year, "count": count}

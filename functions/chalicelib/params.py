@@ -19,6 +19,7 @@ from reelrec.schemas import DURATION_TYPES, MIN_RELEASE_YEAR, PLATFORMS
 SCORED_MIN, SCORED_MAX = 0.0, 5.0
 MAX_ID_CHARS = 32
 ECHO_CHARS = 100  # longer values are shortened in error bodies
+MAX_MESSAGE_CHARS = 500  # error messages stay readable whatever was sent
 MAX_NUMBER_CHARS = 64
 
 _YEAR = re.compile(r"[0-9]{1,9}")  # ASCII digits only: no sign, no '2_019', no full-width digits
@@ -40,16 +41,17 @@ def year_rule() -> str:
     return f"an integer from {MIN_RELEASE_YEAR} to {max_year()}"
 
 
-def _shown(value: str) -> str:
+def _shown(value: str, limit: int = 0) -> str:
     """``value`` as echoed in an error body: shortened when long."""
-    return value if len(value) <= ECHO_CHARS else value[:ECHO_CHARS] + "..."
+    limit = limit or ECHO_CHARS
+    return value if len(value) <= limit else value[:limit] + "..."
 
 
 def bad(name: str, value: str | None, allowed: str, message: str | None = None) -> BadRequest:
     """A ``BadRequest`` naming the parameter, the value received and what is allowed."""
     shown = None if value is None else _shown(value)
-    message = message or f"{name}={shown!r} is not allowed: expected {allowed}"
-    return BadRequest(message, parameter=name, value=shown, allowed=allowed)
+    message = message or f"{_shown(name)}={shown!r} is not allowed: expected {allowed}"
+    return BadRequest(_shown(message, MAX_MESSAGE_CHARS), parameter=_shown(name), value=shown, allowed=allowed)
 
 
 def platform(value: str) -> str:
@@ -117,12 +119,12 @@ class Route:
         unknown = [name for name in given if name not in self.parsers]
         if unknown:
             allowed = f"parameters: {', '.join(self.parsers)}" if self.parsers else "no query parameters"
-            names = ", ".join(repr(_shown(n)) for n in unknown)
+            names = ", ".join(repr(_shown(n)) for n in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
             raise bad(unknown[0], given[unknown[0]], allowed, f"unknown query parameter(s) {names}: this route takes {allowed}")
         present = {name: given[name] for name in self.parsers if given.get(name, "").strip()}
         missing = [name for name in self.required if name not in present]
         if missing:
-            raise bad(", ".join(missing), None, "required",
+            raise bad(missing[0], None, "required",
                       f"missing required parameter(s): {', '.join(missing)} (this route requires {', '.join(self.required)})")
         return {name: self.parsers[name](raw) for name, raw in present.items()}
 

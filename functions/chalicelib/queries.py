@@ -12,6 +12,8 @@ from chalicelib.errors import NotFound
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot
 
 MOVIE = CODES["kind"].index("movie")
+# "min: the longest movie; season: the show with most seasons" (a tv special measured in minutes is not a movie)
+KIND_OF_DURATION = {"min": "movie", "season": "tv show"}
 
 
 def _mask(snap: CatalogSnapshot, platform: str | None = None, year: int | None = None) -> np.ndarray:
@@ -32,9 +34,11 @@ def _where(platform: str | None, year: int | None) -> str:
 def get_max_duration(snap: CatalogSnapshot, year: int | None = None, platform: str | None = None,
                      duration_type: str = "min") -> dict:
     """The title with the largest duration of ``duration_type``; ties: smallest title, then smallest id."""
-    rows = np.flatnonzero(_mask(snap, platform, year) & (snap.duration_type == CODES["duration_type"].index(duration_type)))
+    kind = CODES["kind"].index(KIND_OF_DURATION[duration_type])
+    rows = np.flatnonzero(_mask(snap, platform, year) & (snap.kind == kind)
+                          & (snap.duration_type == CODES["duration_type"].index(duration_type)))
     if not len(rows):
-        raise NotFound(f"no title measured in {duration_type} {_where(platform, year)}")
+        raise NotFound(f"no {KIND_OF_DURATION[duration_type]} measured in {duration_type} {_where(platform, year)}")
     durations = snap.duration_int[rows]
     longest = rows[durations == durations.max()]
     row = int(longest[np.argmin(snap.title_rank[longest])])
@@ -49,8 +53,12 @@ def get_max_duration(snap: CatalogSnapshot, year: int | None = None, platform: s
 
 
 def get_score_count(snap: CatalogSnapshot, platform: str, scored: float, year: int) -> dict:
-    """How many movies of ``platform`` released in ``year`` have a mean score strictly above ``scored``."""
+    """How many movies of ``platform`` released in ``year`` have a mean score strictly above ``scored``.
+
+    No movie of that platform and year at all is a 404; movies but none above ``scored`` is a count of 0."""
     mask = _mask(snap, platform, year) & (snap.kind == MOVIE)
+    if not mask.any():
+        raise NotFound(f"no movies {_where(platform, year)}")
     count = int(np.count_nonzero(snap.score_mean[mask] > scored))  # NaN (no ratings) is never above
     return {"platform": platform, "scored": scored, "year": year, "count": count}
 

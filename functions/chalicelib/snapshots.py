@@ -23,10 +23,11 @@ from chalicelib.errors import Unavailable
 from reelrec.catalog_snapshot import CatalogSnapshot
 from reelrec.config import area_uri
 from reelrec.layout import CATALOG_POINTER
-from reelrec.storage import LocalStore, S3Store, StoreError, open_store
+from reelrec.storage import LocalStore, ObjectMissing, S3Store, StoreError, open_store
 
 CHECK_ENV = "REELREC_SNAPSHOT_CHECK_SECONDS"
 DEFAULT_CHECK_SECONDS = 120.0
+RETRY_SECONDS = 5.0  # while nothing is loaded, a failed load is retried at most this often
 NO_SNAPSHOT = "no catalog snapshot has been published yet: run the ETL (python -m etl_job, or make etl) to build one"
 UNREADABLE = "the catalog store cannot be read right now; try again later"
 
@@ -87,14 +88,22 @@ class SnapshotCache:
         self._loaded_at: float | None = None
         self._checked_at: float | None = None
         self._refresh_error: str | None = None
+        self._failure: Unavailable | None = None
+        self._failed_at = 0.0
 
     def get(self) -> Any:
         """The object to answer from; raises ``Unavailable`` only while none could be loaded yet."""
         with self._lock:
             now = self.clock()
             if self._snapshot is None:
-                pointer = self._read_pointer()
-                self._install(pointer, self._fetch(pointer), now)
+                if self._failure is not None and 0 <= now - self._failed_at < RETRY_SECONDS:
+                    raise self._failure  # no snapshot yet and the last try failed just now: do not hammer the store
+                try:
+                    pointer = self._read_pointer()
+                    self._install(pointer, self._fetch(pointer), now)
+                except Unavailable as err:
+                    self._failure, self._failed_at = err, now
+                    raise
             elif now - self._checked_at >= self._interval or now < self._checked_at:
                 self._refresh(now)
             return self._snapshot
@@ -128,9 +137,9 @@ class SnapshotCache:
         store = self._open()
         try:
             pointer = json.loads(store.read_bytes(self.source.pointer_key))
+        except ObjectMissing:
+            raise Unavailable(self.source.missing) from None
         except StoreError as exc:
-            if "no object" in str(exc):
-                raise Unavailable(self.source.missing) from None
             log.error("reading %s: %s", self.source.pointer_key, exc)
             raise Unavailable(self.source.unreadable) from None
         except Exception as exc:  # malformed JSON, a file where a folder should be, missing boto3 ...
