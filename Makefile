@@ -14,18 +14,18 @@ API_OUT ?= build/api
 export REELREC_HOME ?= $(HOME_DIR)
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install run data etl test lint bench-etl api-vendor api-package api-local bench-api clean
+.PHONY: install run data etl eda test lint bench-etl api-vendor api-package api-local bench-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[etl,training,dev]'
+	$(PY) -m pip install --quiet -e '.[etl,training,dev,reports]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## make run: on a fresh clone, install, generate sample raw data when none is there, run the pipeline
-run: install data etl
+run: install data etl eda
 
 ## make data: seeded sample raw data into $(RAW), unless it already holds titles (give RAW=... to use yours)
 data: install
@@ -35,6 +35,10 @@ data: install
 
 etl: install
 	$(PY) -m etl_job --raw $(RAW) --lake $(LAKE)
+
+## make eda: the EDA report of $(LAKE) (HTML + JSON) into the lake's reports/eda/ and .reelrec/reports/eda/
+eda: install
+	$(PY) -m reports --lake $(LAKE) --raw $(RAW)
 
 ## make test: lint and the whole test suite
 test: install
