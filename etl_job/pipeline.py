@@ -30,7 +30,7 @@ from etl_job.errors import FileRejected
 from etl_job.inputs import Outcome, checksum, discover, problem
 from etl_job.progress import Progress
 from etl_job.ratings import clean_ratings
-from etl_job.serving import KEEP_SNAPSHOTS, build_catalog_snapshot, summarise_part
+from etl_job.serving import KEEP_SNAPSHOTS, PartSummary, build_catalog_snapshot
 from etl_job.state import LakeState
 from etl_job.titles import read_titles
 from reelrec import layout
@@ -269,9 +269,11 @@ class EtlRun:
             if task.path is None and not self._fetch(task, stack):
                 return
             try:
-                res = clean_ratings(task.path, staged.path(key), title_ids, out.key, self.progress.tracker(out.key))
-                aggregates, training = summarise_part(staged.path(key))
-                staged.path(layout.training_ratings_key(out.key)).write_bytes(training)
+                summary = PartSummary(title_ids)
+                res = clean_ratings(task.path, staged.path(key), title_ids, out.key, self.progress.tracker(out.key),
+                                    summary)
+                aggregates = summary.aggregates()
+                summary.write_training(staged.path(layout.training_ratings_key(out.key)))
             except INPUT_ERRORS as exc:
                 self._fail(out, str(exc))
                 return

@@ -19,6 +19,7 @@ from etl_job import arrow_schemas
 from etl_job.csvread import arrow_error, check_columns, csv_options, read_header
 from etl_job.errors import FileRejected
 from etl_job.quarantine import Quarantine, first_reason
+from etl_job.serving import PartSummary
 from reelrec.schemas import RAW_RATING_COLUMNS, SCORE_MAX, SCORE_MIN
 
 BLOCK_SIZE = 16 << 20  # bytes of CSV per batch: ~600k ratings, a few tens of MiB in memory
@@ -163,8 +164,11 @@ def clean_ratings(
     title_ids: pa.Array,
     source: str,
     progress: Callable[[int], None] = lambda rows: None,
+    summary: PartSummary | None = None,
 ) -> RatingsResult:
-    """Stream ``path`` through the rules into the parquet file ``out_path``; returns the counts."""
+    """Stream ``path`` through the rules into the parquet file ``out_path``; returns the counts.
+
+    ``summary``, when given, sees every cleaned batch (score aggregates and the training input, in the same pass)."""
     quarantine = Quarantine(source)
     header = read_header(path)
     extra = check_columns(header, RAW_RATING_COLUMNS)
@@ -186,6 +190,8 @@ def clean_ratings(
             for batch in reader:
                 seen += batch.num_rows
                 good = clean_batch(batch, title_ids, now, quarantine)
+                if summary is not None:
+                    summary.add(good)
                 if pending:
                     pending.result()
                 pending = pool.submit(writer.write_batch, good)

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from reelrec.catalog_snapshot import CODES, NO_DATE, STRING_COLUMNS, CatalogSnapshot, Strings, TrainingRatings
 
@@ -20,29 +19,37 @@ AGGREGATE_SCHEMA = pa.schema([("title_id", pa.string()), ("score_sum", pa.float6
 KEEP_SNAPSHOTS = 3  # older snapshot versions are deleted; the pointer always names a kept one
 
 
-def summarise_part(ratings_parquet: Path) -> tuple[pa.Table, bytes]:
-    """What a ratings part adds besides itself: per-title score aggregates, and the part as numpy arrays
-    for the training job (which runs without pyarrow). One read, title ids kept dictionary-encoded."""
-    table = pq.read_table(ratings_parquet, read_dictionary=["title_id"]).unify_dictionaries()
-    chunks = table["title_id"].chunks
-    dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
-    codes = np.concatenate([c.indices.to_numpy() for c in chunks] or [np.zeros(0, np.int32)]).astype(np.int32)
-    score = table["score"].to_numpy()
-    counts = np.bincount(codes, minlength=len(dictionary))
-    sums = np.bincount(codes, weights=score, minlength=len(dictionary))
-    seen = counts > 0  # a row group's dictionary can name ids that a filter removed
-    aggregates = pa.table(
-        {"title_id": dictionary.filter(pa.array(seen)), "score_sum": sums[seen], "score_count": counts[seen]},
-        schema=AGGREGATE_SCHEMA,
-    )
-    training = TrainingRatings(
-        user_id=table["user_id"].to_numpy(),
-        title_code=codes,
-        title_ids=_utf8(dictionary),
-        score=score.astype(np.float32),
-        timestamp=table["timestamp"].to_numpy(),
-    ).to_bytes()
-    return aggregates, training
+class PartSummary:
+    """What a ratings part adds besides itself, built batch by batch while it is cleaned (no second read):
+    per-title score aggregates, and the part as numpy arrays for the training job (no pyarrow there)."""
+
+    def __init__(self, title_ids: pa.Array) -> None:
+        self.title_ids = title_ids
+        self.sums = np.zeros(len(title_ids))
+        self.counts = np.zeros(len(title_ids), np.int64)
+        self.columns: dict[str, list[np.ndarray]] = {"user_id": [], "title_code": [], "score": [], "timestamp": []}
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Take in one cleaned batch (every title id in it is in ``title_ids``)."""
+        codes = pc.index_in(batch.column("title_id"), value_set=self.title_ids).to_numpy().astype(np.int32)
+        score = batch.column("score").to_numpy()
+        self.sums += np.bincount(codes, weights=score, minlength=len(self.title_ids))
+        self.counts += np.bincount(codes, minlength=len(self.title_ids))
+        self.columns["user_id"].append(batch.column("user_id").to_numpy())
+        self.columns["title_code"].append(codes)
+        self.columns["score"].append(score.astype(np.float32))
+        self.columns["timestamp"].append(batch.column("timestamp").to_numpy())
+
+    def aggregates(self) -> pa.Table:
+        seen = self.counts > 0
+        return pa.table({"title_id": self.title_ids.filter(pa.array(seen)), "score_sum": self.sums[seen],
+                         "score_count": self.counts[seen]}, schema=AGGREGATE_SCHEMA)
+
+    def write_training(self, path: Path) -> None:
+        """The part's ratings as a ``TrainingRatings`` npz file (title codes index the catalog's ids)."""
+        empty = {"user_id": np.int64, "title_code": np.int32, "score": np.float32, "timestamp": np.int64}
+        arrays = {k: np.concatenate(v) if v else np.zeros(0, empty[k]) for k, v in self.columns.items()}
+        TrainingRatings(title_ids=_utf8(self.title_ids), **arrays).write(path)
 
 
 def _utf8(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -39,15 +39,16 @@ class Strings:
         return self.blob[self.offsets[i] : self.offsets[i + 1]].tobytes().decode()
 
 
-def write_npz(arrays: dict[str, np.ndarray], level: int | None = 1) -> bytes:
-    """An ``.npz`` without pickled objects; ``level`` None stores uncompressed (fastest for numbers)."""
-    out = io.BytesIO()
+def write_npz(arrays: dict[str, np.ndarray], target=None, level: int | None = 1) -> bytes | None:
+    """An ``.npz`` without pickled objects, to ``target`` (a path or file) or returned as bytes;
+    ``level`` None stores uncompressed (fastest for numbers)."""
+    out = io.BytesIO() if target is None else target
     method = zipfile.ZIP_STORED if level is None else zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(out, "w", method, compresslevel=level) as zf:
         for name, array in arrays.items():
             with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
                 np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
-    return out.getvalue()
+    return out.getvalue() if target is None else None
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class TrainingRatings:
 
     user_id: np.ndarray  # int64
     title_code: np.ndarray  # int32 index into title_ids
-    title_ids: np.ndarray  # bytes ('S'): the distinct lake title ids of this part
+    title_ids: np.ndarray  # bytes ('S', UTF-8): the catalog's title ids when the part was loaded
     score: np.ndarray  # float32
     timestamp: np.ndarray  # int64, Unix seconds
 
@@ -64,9 +65,10 @@ class TrainingRatings:
         """Each rating's title id (bytes)."""
         return self.title_ids[self.title_code]
 
-    def to_bytes(self) -> bytes:
+    def write(self, target=None) -> bytes | None:
+        """Uncompressed npz to ``target`` (path or file), or as bytes when none is given."""
         arrays = {"format": np.array(TRAINING_FORMAT), **{f.name: getattr(self, f.name) for f in fields(self)}}
-        return write_npz(arrays, level=None)
+        return write_npz(arrays, target, level=None)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TrainingRatings:
