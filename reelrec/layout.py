@@ -4,6 +4,7 @@ Raw:  ``titles/<platform file>.csv``, ``ratings/<name>.csv``.
 Lake: ``titles/<platform>.parquet``, ``ratings/<name>.parquet``,
       ``quarantine/<kind>/<name>.parquet``, ``_state.json``, ``_manifests/<run id>.json``,
       ``serving/catalog/<version>.npz`` + ``serving/catalog/current.json`` (the API's snapshot).
+Models: ``versions/<version>/{model.npz,metrics.json,metrics.md}``, ``current.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ CATALOG_SNAPSHOTS = "serving/catalog/"
 CATALOG_POINTER = "serving/catalog/current.json"
 RATING_AGGREGATES = "serving/aggregates/"  # per ratings part: title_id, score_sum, score_count
 TRAINING_RATINGS = "serving/training/"  # per ratings part, numpy: the training job's input (no pyarrow there)
+
+
+# Models area: one folder per trained version, and the pointer naming the one the API serves
+MODEL_VERSIONS = "versions/"
+MODEL_POINTER = "current.json"
+
+
+def model_key(version: str, name: str) -> str:
+    """``versions/<version>/<name>``: model.npz, metrics.json, metrics.md."""
+    return f"{MODEL_VERSIONS}{version}/{name}"
 
 
 def stem(key: str) -> str:

@@ -1,0 +1,1 @@
+"""The training job: implicit ALS on user scores combined with title content features (issue 4)."""

@@ -1,0 +1,78 @@
+"""implicit's ALS on the user x title confidence matrix (CPU, BLAS pinned to one thread), as numpy arrays."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from model_training.confidence import ConfidenceMap
+from model_training.data import Ratings
+
+
+@dataclass(frozen=True)
+class AlsParams:
+    """Hyper-parameters of the ALS part."""
+
+    factors: int = 64
+    regularization: float = 5.0
+    iterations: int = 15
+    confidence: ConfidenceMap = ConfidenceMap()
+
+
+@dataclass
+class AlsFactors:
+    """Learned factors: users in ``user_ids`` order; items for every catalog index (zeros where never rated)."""
+
+    user_ids: np.ndarray  # int64, sorted
+    user_factors: np.ndarray  # float32 (n_users x k)
+    item_factors: np.ndarray  # float32 (n_items x k)
+    rated: np.ndarray  # bool per catalog index: had a training rating
+
+
+def confidence_matrix(
+    ratings: Ratings, n_items: int, cmap: ConfidenceMap | None
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Users x items CSR of signed confidences (raw scores when cmap is None; repeated ratings: the latest
+    wins) and the sorted user ids."""
+    user_ids, rows = np.unique(ratings.user_ids, return_inverse=True)
+    order = np.lexsort((ratings.timestamps, ratings.item_idx, rows))
+    r, i = rows[order], ratings.item_idx[order].astype(np.int64)
+    last = np.ones(len(order), bool)
+    last[:-1] = (r[1:] != r[:-1]) | (i[1:] != i[:-1])
+    last_scores = ratings.scores[order][last]
+    vals = last_scores.astype(np.float32) if cmap is None else cmap.values(last_scores)
+    m = sp.csr_matrix((vals, (r[last], i[last])), shape=(len(user_ids), n_items), dtype=np.float32)
+    m.sort_indices()
+    return m, user_ids
+
+
+def fit_als(ratings: Ratings, n_items: int, params: AlsParams, seed: int, extra_rows: sp.csr_matrix | None = None) -> AlsFactors:
+    """Fit implicit's CPU ALS; ``extra_rows`` (pseudo-users, e.g. title features) are appended below the users."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from implicit.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    m, user_ids = confidence_matrix(ratings, n_items, params.confidence)
+    n_users = m.shape[0]
+    if extra_rows is not None:
+        m = sp.vstack([m, extra_rows.astype(np.float32)], format="csr")
+    cols = np.flatnonzero(np.diff(m.tocsc().indptr) > 0)  # fit only the titles that have any entry
+    sub = m[:, cols].tocsr()
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=params.factors,
+            regularization=params.regularization,
+            iterations=params.iterations,
+            alpha=1.0,
+            random_state=seed,
+            use_gpu=False,
+        )
+        model.fit(sub, show_progress=False)
+    item_factors = np.zeros((n_items, params.factors), np.float32)
+    item_factors[cols] = np.asarray(model.item_factors, np.float32)
+    rated = np.zeros(n_items, bool)
+    rated[np.unique(ratings.item_idx)] = True
+    return AlsFactors(user_ids, np.asarray(model.user_factors[:n_users], np.float32), item_factors, rated)

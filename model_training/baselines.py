@@ -1,0 +1,88 @@
+"""Baselines for the evaluation report: popularity, pure ALS (no content) and content-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from model_training.als import AlsFactors, AlsParams, fit_als
+from model_training.content import content_scores
+from model_training.data import Ratings
+from model_training.evaluate import user_histories
+from model_training.foldin import fold_in_many, gram
+
+
+@dataclass
+class Popularity:
+    """Rank titles by their number of training ratings (ties: catalog order); the same list for everyone."""
+
+    counts: np.ndarray  # float32 per catalog index
+
+    def score_known(self, user_ids: np.ndarray) -> np.ndarray:
+        """Popularity for each user."""
+        return np.tile(self.counts, (len(user_ids), 1))
+
+    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Popularity for each user."""
+        return np.tile(self.counts, (len(histories), 1))
+
+
+def fit_popularity(train: Ratings, n_items: int) -> Popularity:
+    """Count the training ratings of each title."""
+    return Popularity(np.bincount(train.item_idx, minlength=n_items).astype(np.float32))
+
+
+@dataclass
+class PureAls:
+    """ALS scores x_u . y_i; titles without training ratings have no factors and are never recommended."""
+
+    factors: AlsFactors
+    params: AlsParams
+    yty: np.ndarray
+
+    def _scores(self, x: np.ndarray) -> np.ndarray:
+        """Dot products, -inf for titles the model has never seen."""
+        s = x @ self.factors.item_factors.T
+        s[:, ~self.factors.rated] = -np.inf
+        return s
+
+    def score_known(self, user_ids: np.ndarray) -> np.ndarray:
+        """Scores from the trained user factors."""
+        rows = np.searchsorted(self.factors.user_ids, user_ids)
+        return self._scores(self.factors.user_factors[rows])
+
+    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Scores from user factors folded in from the histories."""
+        cm = self.params.confidence
+        h = [(i, cm.values(s)) for i, s in histories]
+        return self._scores(fold_in_many(self.factors.item_factors, self.yty, h, self.params.regularization))
+
+
+def fit_pure_als(train: Ratings, n_items: int, params: AlsParams, seed: int) -> PureAls:
+    """Fit ALS on the training ratings only."""
+    f = fit_als(train, n_items, params, seed)
+    return PureAls(f, params, gram(f.item_factors))
+
+
+@dataclass
+class ContentOnly:
+    """Cosine between a user's score-weighted feature profile and every title."""
+
+    features: sp.csr_matrix
+    center: float
+    train: Ratings
+
+    def score_known(self, user_ids: np.ndarray) -> np.ndarray:
+        """Profiles from the users' training ratings."""
+        return content_scores(self.features, user_histories(self.train, user_ids), self.center)
+
+    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Profiles from the given histories."""
+        return content_scores(self.features, histories, self.center)
+
+
+def fit_content_only(train: Ratings, features: sp.csr_matrix, center: float) -> ContentOnly:
+    """Nothing to learn beyond the feature matrix: keep the training ratings for known users' profiles."""
+    return ContentOnly(features, center, train)

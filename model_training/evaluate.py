@@ -1,0 +1,166 @@
+"""Per-user temporal split, the two evaluation modes (known / new users) and the ranking metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from model_training.data import Ratings
+
+HISTORY_SHARE = 0.7
+TARGET_MIN_SCORE = 4.0
+NEW_USER_SHARE = 0.2
+K = 10
+BATCH = 256
+
+
+class Recommender(Protocol):
+    """What a fitted model offers the evaluation: scores over the whole catalog for a batch of users."""
+
+    def score_known(self, user_ids: np.ndarray) -> np.ndarray:
+        """(n x n_items) scores for users seen in training."""
+        ...
+
+    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """(n x n_items) scores for users given only as (item_idx, scores) histories."""
+        ...
+
+
+FitFn = Callable[[Ratings], Recommender]
+
+
+@dataclass
+class Split:
+    """History ratings of every user, and per user with targets: the target items."""
+
+    history: Ratings
+    target_users: np.ndarray  # int64 user ids (sorted) that have at least one target
+    targets: list[np.ndarray]  # int32 item indices, aligned with target_users
+
+
+def temporal_split(ratings: Ratings, history_share: float = HISTORY_SHARE, min_score: float = TARGET_MIN_SCORE) -> Split:
+    """First floor(share * n) ratings of each user by time (at least 1; ties by item index) are history; later
+    ratings >= min_score of titles not in the history are targets."""
+    order = np.lexsort((ratings.item_idx, ratings.timestamps, ratings.user_ids))
+    users = ratings.user_ids[order]
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    counts = np.diff(np.r_[starts, len(users)])
+    n_hist = np.maximum(1, np.floor(history_share * counts + 1e-9).astype(np.int64))
+    rank = np.arange(len(users)) - np.repeat(starts, counts)
+    is_hist = rank < np.repeat(n_hist, counts)
+    history = ratings.take(order[is_hist])
+    later = ratings.take(order[~is_hist])
+    hist_keys = set(zip(history.user_ids.tolist(), history.item_idx.tolist(), strict=True))
+    good = later.scores >= min_score
+    t_users, t_items = later.user_ids[good], later.item_idx[good]
+    keep = np.array([(u, i) not in hist_keys for u, i in zip(t_users.tolist(), t_items.tolist(), strict=True)], bool)
+    t_users, t_items = t_users[keep], t_items[keep]
+    target_users = np.unique(t_users)
+    targets = [np.unique(t_items[t_users == u]).astype(np.int32) for u in target_users]
+    return Split(history, target_users, targets)
+
+
+def holdout_users(user_ids: np.ndarray, share: float, seed: int, fold: int = 0) -> np.ndarray:
+    """A seeded share of the distinct users (sorted ids), the 'new users' of the evaluation; ``fold`` f takes
+    the f-th such slice of the same seeded permutation (for cross-validation; fold 0 is the default set)."""
+    users = np.unique(user_ids)
+    rng = np.random.default_rng(seed)
+    n = int(round(share * len(users)))
+    perm = rng.permutation(users)
+    last = fold == int(round(1 / share)) - 1
+    return np.sort(perm[fold * n :] if last else perm[fold * n : (fold + 1) * n])
+
+
+def user_histories(ratings: Ratings, user_ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(item_idx, scores) of each given user, in the order given."""
+    order = np.argsort(ratings.user_ids, kind="stable")
+    sorted_users = ratings.user_ids[order]
+    lo = np.searchsorted(sorted_users, user_ids, "left")
+    hi = np.searchsorted(sorted_users, user_ids, "right")
+    return [(ratings.item_idx[order[a:b]], ratings.scores[order[a:b]]) for a, b in zip(lo, hi, strict=True)]
+
+
+def top_k(scores: np.ndarray, exclude: list[np.ndarray], k: int = K) -> np.ndarray:
+    """Top-k item indices per row (highest first; ties by lower index), excluding each row's given items."""
+    s = np.array(scores, dtype=np.float64, copy=True)
+    for row, items in enumerate(exclude):
+        s[row, items] = -np.inf
+    part = np.argpartition(-s, k, axis=1)[:, : k + 1] if s.shape[1] > k + 1 else np.tile(np.arange(s.shape[1]), (len(s), 1))
+    out = np.empty((len(s), k), np.int64)
+    for row in range(len(s)):
+        cand = part[row]
+        # the partition may cut inside a tie: add all items tied with the k-th best
+        kth = np.sort(s[row, cand])[::-1][k - 1] if len(cand) >= k else -np.inf
+        cand = np.union1d(cand, np.flatnonzero(s[row] == kth)) if np.isfinite(kth) else cand
+        best = cand[np.lexsort((cand, -s[row, cand]))][:k]
+        out[row, : len(best)] = best
+    return out
+
+
+def ranking_metrics(recs: np.ndarray, targets: list[np.ndarray], k: int = K) -> tuple[np.ndarray, np.ndarray]:
+    """Per-user recall@k = hits / min(k, |targets|) and binary nDCG@k (ideal DCG over min(k, |targets|) hits)."""
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    recall = np.zeros(len(recs))
+    ndcg = np.zeros(len(recs))
+    for row, tgt in enumerate(targets):
+        hit = np.isin(recs[row, :k], tgt)
+        ideal = min(k, len(tgt))
+        recall[row] = hit.sum() / ideal
+        ndcg[row] = (hit * disc).sum() / disc[:ideal].sum()
+    return recall, ndcg
+
+
+def evaluate_mode(
+    fit: FitFn,
+    split: Split,
+    mode: str,
+    n_items: int,
+    seed: int = 0,
+    new_share: float = NEW_USER_SHARE,
+    k: int = K,
+    fold: int = 0,
+) -> dict[str, float]:
+    """Fit on the training histories of the mode and score its users; returns the metrics as a dict.
+
+    known: train on every user's history, evaluate every user with targets.
+    new: hold out a seeded share of users, train on the others' histories, fold the held-out users in from
+    their histories and evaluate those with targets."""
+    history = split.history
+    if mode == "known":
+        train = history
+        eval_mask = np.ones(len(split.target_users), bool)
+    elif mode == "new":
+        held = holdout_users(history.user_ids, new_share, seed, fold)
+        train = history.take(~np.isin(history.user_ids, held))
+        eval_mask = np.isin(split.target_users, held)
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    model = fit(train)
+    users = split.target_users[eval_mask]
+    targets = [t for t, m in zip(split.targets, eval_mask, strict=True) if m]
+    hists = user_histories(history, users)
+    rated_in_train = np.zeros(n_items, bool)
+    rated_in_train[train.item_idx] = True
+    all_recs = []
+    for a in range(0, len(users), BATCH):
+        b = min(a + BATCH, len(users))
+        s = model.score_known(users[a:b]) if mode == "known" else model.score_new(hists[a:b])
+        all_recs.append(top_k(s, [h[0] for h in hists[a:b]], k))
+    recs = np.concatenate(all_recs) if all_recs else np.zeros((0, k), np.int64)
+    recall, ndcg = ranking_metrics(recs, targets, k)
+    return {
+        "users": float(len(users)),
+        "recall@10": float(recall.mean()) if len(users) else 0.0,
+        "ndcg@10": float(ndcg.mean()) if len(users) else 0.0,
+        "coverage": float(len(np.unique(recs)) / n_items),
+        "unrated_share": float((~rated_in_train[recs]).mean()) if len(users) else 0.0,
+        "_ndcg_per_user": ndcg,  # type: ignore[dict-item]
+    }
+
+
+def public(metrics: dict[str, float]) -> dict[str, float]:
+    """The metrics without the per-user arrays."""
+    return {k: v for k, v in metrics.items() if not k.startswith("_")}

@@ -1,0 +1,106 @@
+"""The hybrid: implicit ALS + title content features, fitted into plain numpy arrays for serving.
+
+Score of title i for user u (x_u: ALS user factors, or folded in from the user's ratings for a new user):
+
+    s_ui = x_u . y_i  +  pop_weight * log1p(n_i)  +  content_scale * sum_b w_b * cos(q_ub, f_ib)
+
+- y_i: ALS item factors for rated titles; for the ~92% of titles without ratings, W^T f_i where W is a ridge map
+  from the title's feature row f_i to its factors, fitted on EVERY title (unrated ones with target 0, which is
+  what ALS itself would give them): titles whose features look like rated titles get factors, others stay near 0;
+- n_i: number of training ratings of the title (popularity prior);
+- q_ub: the user's profile in feature block b (score-weighted sum of the block rows of the titles they rated,
+  weight = score - content_center); cos against the title's block row, weighted by w_b (``blend_blocks``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from model_training.als import AlsParams, confidence_matrix, fit_als
+from model_training.confidence import ConfidenceMap
+from model_training.content import ridge_map
+from model_training.data import Ratings
+from model_training.features import BLOCKS, combine_blocks
+from model_training.foldin import gram
+from model_training.scoring import HybridModel
+
+# tuned on the validation split (see research.py): weights of the per-block content cosines in the blend
+BLEND_BLOCKS: dict[str, float] = {"description": 0.5, "cast": 0.3, "director": 0.1, "country": 0.05, "decade": 0.05}
+
+
+@dataclass(frozen=True)
+class HybridParams:
+    """Hyper-parameters of the hybrid (ALS ones inside ``als``); defaults are the tuned values."""
+
+    als: AlsParams = field(
+        default_factory=lambda: AlsParams(32, 50.0, 15, ConfidenceMap(alpha=30.0, neutral=3.0, neg_alpha=3.0))
+    )
+    ridge_lambda: float = 1.0  # ridge penalty of the feature -> factor map
+    ridge_on_all: bool = True  # fit the map on every title (unrated ones with zero factors), not only rated ones
+    unrated_scale: float = 1.0  # multiplies the mapped factors of unrated titles
+    shrink: float = 0.0  # rated title: y = (n y_als + shrink W f) / (n + shrink); 0 keeps the ALS factors
+    pop_weight: float = 0.03  # weight of log1p(number of training ratings)
+    content_scale: float = 1.0  # overall weight of the content cosines
+    content_center: float = 3.0  # neutral score of the content profile
+    blend_blocks: tuple[tuple[str, float], ...] = tuple(BLEND_BLOCKS.items())
+    pseudo_users: float = 0.0  # > 0: add one pseudo-user per feature to the ALS matrix (tried; not used)
+
+
+def pseudo_user_rows(features: sp.csr_matrix, weight: float) -> sp.csr_matrix:
+    """One row per feature: 'rated' every title having it, confidence 1 + weight * feature value."""
+    ft = features.T.tocsr().astype(np.float32)
+    ft.data = 1.0 + weight * ft.data
+    return ft
+
+
+def fit_hybrid(
+    train: Ratings, blocks: dict[str, sp.csr_matrix], params: HybridParams | None = None, seed: int = 0
+) -> HybridModel:
+    """Fit ALS on the training ratings, map title features to factors, assemble the numpy model.
+
+    ``blocks`` are the per-block feature matrices of features.build_blocks (titles x values, rows L2-normalised)."""
+    p = params or HybridParams()
+    features = combine_blocks(blocks)  # ridge-map input: default block weights, unit rows
+    n_items = features.shape[0]
+    extra = pseudo_user_rows(features, p.pseudo_users) if p.pseudo_users > 0 else None
+    als = fit_als(train, n_items, p.als, seed, extra_rows=extra)
+    counts = np.bincount(train.item_idx, minlength=n_items).astype(np.float32)
+    rated = counts > 0
+    y = als.item_factors.copy()
+    if extra is None or p.shrink > 0:
+        fit_rows = np.arange(n_items) if p.ridge_on_all else np.flatnonzero(rated)
+        w = ridge_map(features, als.item_factors[fit_rows], fit_rows, p.ridge_lambda)
+        mapped = np.asarray(features @ w, np.float32)
+        if extra is None:
+            y[~rated] = p.unrated_scale * mapped[~rated]
+        if p.shrink > 0:
+            a = (counts / (counts + p.shrink))[:, None]
+            y[rated] = (a * als.item_factors + (1 - a) * mapped)[rated]
+    stacked = sp.hstack([blocks[b] for b in BLOCKS], format="csr")
+    feat_block = np.concatenate([np.full(blocks[b].shape[1], j, np.int8) for j, b in enumerate(BLOCKS)])
+    bw = dict(p.blend_blocks)
+    block_weight = np.asarray([p.content_scale * bw.get(b, 0.0) for b in BLOCKS], np.float32)
+    hist, user_ids = confidence_matrix(train, n_items, None)
+    return HybridModel(
+        item_factors=y,
+        user_ids=user_ids,
+        user_factors=als.user_factors,
+        yty=gram(y),
+        pop_prior=np.log1p(counts).astype(np.float32),
+        rated=rated,
+        feat_indptr=stacked.indptr.astype(np.int64),
+        feat_indices=stacked.indices.astype(np.int32),
+        feat_data=stacked.data.astype(np.float32),
+        feat_block=feat_block,
+        block_weight=block_weight,
+        hist_indptr=hist.indptr.astype(np.int64),
+        hist_items=hist.indices.astype(np.int32),
+        hist_scores=hist.data.astype(np.float32),
+        regularization=p.als.regularization,
+        confidence=p.als.confidence,
+        pop_weight=p.pop_weight,
+        content_center=p.content_center,
+    )

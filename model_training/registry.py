@@ -1,0 +1,98 @@
+"""Versioned models in the models store, and the gate that decides which one the API serves.
+
+Every run writes ``versions/<version>/`` (artifact, metrics as JSON and markdown). The pointer ``current.json``
+names the served version; switching is one atomic write of that small object, done last, so an interrupted run
+never changes what is served. The newest few versions are kept, and never the current one is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from reelrec import layout
+from reelrec.storage import Store, StoreError
+
+KEEP_VERSIONS = 5
+GATE_METRIC = "ndcg@10"
+GATE_MODEL = "hybrid"
+GATE_MODES = ("known", "new")
+
+
+def current(models: Store) -> dict | None:
+    """The pointer of the served version (None when nothing was promoted yet or it is unreadable)."""
+    if models.stat(layout.MODEL_POINTER) is None:
+        return None
+    try:
+        pointer = json.loads(models.read_bytes(layout.MODEL_POINTER))
+    except (StoreError, ValueError):
+        return None
+    return pointer if isinstance(pointer, dict) and "version" in pointer else None
+
+
+def metrics_of(models: Store, version: str) -> dict | None:
+    """A version's metrics report, or None when it cannot be read."""
+    try:
+        return json.loads(models.read_bytes(layout.model_key(version, "metrics.json")))
+    except (StoreError, ValueError):
+        return None
+
+
+def write_version(models: Store, version: str, artifact: bytes, metrics: dict, report_md: str) -> None:
+    """Write a version's files; the artifact first, so metrics never describe a missing model."""
+    models.write_bytes(layout.model_key(version, "model.npz"), artifact)
+    models.write_bytes(layout.model_key(version, "metrics.md"), report_md.encode())
+    models.write_bytes(layout.model_key(version, "metrics.json"), json.dumps(metrics, indent=1).encode())
+
+
+def gate(candidate: dict, incumbent: dict | None) -> tuple[bool, str]:
+    """Promote when there is no incumbent, or when the candidate's hybrid is not worse on every gated mode.
+
+    Both reports must come from the same evaluation (the job evaluates the incumbent's parameters on the
+    candidate's split), so the comparison is like for like.
+    """
+    if incumbent is None:
+        return True, "no model is served yet"
+    worse = []
+    for mode in GATE_MODES:
+        new = candidate["evaluation"][mode][GATE_MODEL][GATE_METRIC]
+        old = incumbent["evaluation"][mode][GATE_MODEL][GATE_METRIC]
+        if new < old - 1e-12:
+            worse.append(f"{mode} users {GATE_METRIC} {new:.4f} < {old:.4f}")
+    if worse:
+        return False, "worse than the served model: " + "; ".join(worse)
+    return True, f"not worse than the served model on {GATE_METRIC} for {' and '.join(GATE_MODES)} users"
+
+
+def promote(models: Store, version: str, reason: str) -> dict:
+    """Point the API at ``version`` (one atomic write), then prune old versions."""
+    pointer = {
+        "version": version,
+        "key": layout.model_key(version, "model.npz"),
+        "promoted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "reason": reason,
+    }
+    models.write_bytes(layout.MODEL_POINTER, json.dumps(pointer).encode())
+    prune(models, keep=KEEP_VERSIONS, protect=version)
+    return pointer
+
+
+def versions(models: Store) -> list[str]:
+    """Every stored version, oldest first (version names sort by time)."""
+    return sorted({i.key.split("/")[1] for i in models.list(layout.MODEL_VERSIONS) if i.key.count("/") >= 2})
+
+
+def prune(models: Store, keep: int, protect: str) -> list[str]:
+    """Delete all but the newest ``keep`` versions, and never ``protect`` (the served one, however old)."""
+    doomed = [v for v in versions(models)[:-keep] if v != protect]
+    for version in doomed:
+        for info in models.list(f"{layout.MODEL_VERSIONS}{version}/"):
+            models.delete(info.key)
+    return doomed
+
+
+def rollback(models: Store, version: str) -> dict:
+    """Serve an older stored version again (the README's rollback step)."""
+    if models.stat(layout.model_key(version, "model.npz")) is None:
+        raise StoreError(f"{models.uri}: no stored model version {version!r}; stored: {', '.join(versions(models))}")
+    return promote(models, version, f"rolled back by hand to {version}")
