@@ -94,6 +94,7 @@ class EtlRun:
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
         self.journal_found = self.lake.stat(layout.LAKE_JOURNAL) is not None
+        self.redone: set[str] = set()  # inputs of an interrupted publish, redone by this run
         self.interrupted = self._recover() if self.journal_found else set()
 
     def _recover(self) -> set[str]:
@@ -102,8 +103,11 @@ class EtlRun:
             journal = json.loads(self.lake.read_bytes(layout.LAKE_JOURNAL))
         except ValueError:
             journal = {}
+        if not isinstance(journal, dict):
+            journal = {}
         self.progress.say(f"etl: the publish of run {journal.get('run_id', '?')} was interrupted: redoing its inputs")
-        for key in journal.get("inputs", []):
+        self.redone = set(journal.get("inputs", []))
+        for key in self.redone:
             self.state.inputs.pop(key, None)
         return set(journal.get("outputs", []))
 
@@ -117,7 +121,7 @@ class EtlRun:
     def _fail(self, out: Outcome, why: str) -> None:
         out.status, out.error = "failed", why
         self.progress.say(f"{out.key}: FAILED: {why}")
-        if self.full and out.key in self.old_state.inputs:  # keep what an earlier good load published
+        if (self.full or out.key in self.redone) and out.key in self.old_state.inputs:  # keep its published data
             self.state.inputs[out.key] = copy.deepcopy(self.old_state.inputs[out.key])
 
     def _unchanged(self, out: Outcome, entry: dict) -> None:
@@ -313,7 +317,9 @@ class EtlRun:
     # -- serving snapshot --------------------------------------------------------------------
     def _snapshot(self, staged: Staged) -> bytes | None:
         """A new catalog snapshot when this run changed the lake (or the published one is stale), else None."""
-        changed = any(o.status == "processed" for o in self.outcomes) or self.full or self.journal_found
+        # also when an input turned into a duplicate: its data leaves the lake, so must its scores
+        changed = (any(o.status == "processed" for o in self.outcomes) or self.full or self.journal_found
+                   or bool(self._obsolete()))
         if not changed and self._pointer_format() == SNAPSHOT_FORMAT:
             return None
         titles = self._catalog(staged)

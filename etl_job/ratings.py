@@ -172,8 +172,17 @@ def clean_ratings(
     quarantine = Quarantine(source)
     header = read_header(path)
     extra = check_columns(header, RAW_RATING_COLUMNS)
-    if not _valid_utf8(path):
-        path = _replace_bad_bytes(path, out_path.with_suffix(".utf8.csv"))
+    copy = None if _valid_utf8(path) else _replace_bad_bytes(path, out_path.with_suffix(".utf8.csv"))
+    try:
+        return _stream(copy or path, out_path, title_ids, progress, summary, quarantine, header, extra)
+    finally:
+        if copy is not None:  # only ever the copy made above: never a raw file, whatever its name
+            copy.unlink(missing_ok=True)
+
+
+def _stream(path: Path, out_path: Path, title_ids: pa.Array, progress: Callable[[int], None],
+            summary: PartSummary | None, quarantine: Quarantine, header: list[str], extra: list[str]) -> RatingsResult:
+    """The batch loop of ``clean_ratings``."""
     read, parse, convert = csv_options(
         header, RAW_RATING_COLUMNS, quarantine, multiline=False, block_size=BLOCK_SIZE
     )
@@ -202,8 +211,6 @@ def clean_ratings(
                 pending.result()
     except pa.ArrowInvalid as exc:
         raise arrow_error(exc) from None
-    if path.name.endswith(".utf8.csv"):
-        path.unlink()
     rows_read = seen + quarantine.counts["malformed"]
     if rows_read == 0:
         raise FileRejected("no data rows (header only)")

@@ -84,7 +84,8 @@ def versions(models: Store) -> list[str]:
 
 def prune(models: Store, keep: int, protect: str) -> list[str]:
     """Delete all but the newest ``keep`` versions, and never ``protect`` (the served one, however old)."""
-    doomed = [v for v in versions(models)[:-keep] if v != protect]
+    stored = versions(models)
+    doomed = [v for v in stored[: max(len(stored) - max(keep, 1), 0)] if v != protect]
     for version in doomed:
         for info in models.list(f"{layout.MODEL_VERSIONS}{version}/"):
             models.delete(info.key)

@@ -473,3 +473,40 @@ def test_a_stale_journal_without_outputs_is_cleared(raw, tmp_path, capsys):
     (lake / "_publishing.json").write_text('{"run_id": "x", "inputs": [], "outputs": []}')
     etl(raw, lake)
     assert not (lake / "_publishing.json").exists()
+
+
+# -- found in the final review ----------------------------------------------------------------------
+
+
+def test_a_raw_file_named_like_the_utf8_copy_is_never_deleted(raw, tmp_path):
+    write(raw, "ratings/jan.utf8.csv", ratings_csv((4, "4.5", TS, "ns1")))
+    write(raw, "ratings/feb.utf8.csv", ratings_csv((5, "4.5", TS, "ns1")).encode() + b"6,4.0,1600000000,ns\xe91\n")
+    m = etl(raw, tmp_path / "lake")
+    assert by_key(m)["ratings/jan.utf8.csv"]["status"] == by_key(m)["ratings/feb.utf8.csv"]["status"] == "processed"
+    assert (raw / "ratings/jan.utf8.csv").exists() and (raw / "ratings/feb.utf8.csv").exists()
+
+
+def test_scores_follow_an_input_that_turns_into_a_duplicate(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    write(raw, "ratings/2.csv", (raw / "ratings/1.csv").read_bytes())  # 2.csv now repeats 1.csv
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/2.csv"]["status"] == "duplicate" and m["catalog_snapshot"] == m["run_id"]
+    snap = CatalogSnapshot.from_bytes(next(iter(sorted((lake / "serving/catalog").glob("*.npz"))[-1:])).read_bytes())
+    assert int(snap.score_count.sum()) == lake_rows(lake, "ratings") == 2
+
+
+def test_an_input_redone_after_an_interrupted_publish_keeps_its_data_if_it_now_fails(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    (lake / "_publishing.json").write_text(json.dumps({"run_id": "x", "inputs": ["ratings/1.csv"], "outputs": []}))
+    write(raw, "ratings/1.csv", b"userId,rating,timestamp,movieId\n\x00")
+    m = etl(raw, lake)
+    assert by_key(m)["ratings/1.csv"]["status"] == "failed" and (lake / "ratings/1.parquet").exists()
+
+
+def test_a_journal_that_is_not_an_object_does_not_crash(raw, tmp_path):
+    lake = tmp_path / "lake"
+    etl(raw, lake)
+    (lake / "_publishing.json").write_text("[]")
+    assert etl(raw, lake)["status"] == "ok" and not (lake / "_publishing.json").exists()

@@ -85,3 +85,10 @@ def test_versions_pointer_pruning_and_rollback(tmp_path):
     assert registry.current(models)["version"] == names[-1]
     with pytest.raises(StoreError, match="no stored model version"):
         registry.rollback(models, "nope")
+
+
+def test_pruning_never_empties_the_store(tmp_path):
+    models = open_store(tmp_path / "models")
+    for name in ("v1", "v2"):
+        registry.write_version(models, name, b"npz", report(0.1, 0.1), "# report")
+    assert registry.prune(models, keep=0, protect="none") == ["v1"] and registry.versions(models) == ["v2"]
