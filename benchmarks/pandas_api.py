@@ -27,7 +27,8 @@ def load(lake: Path) -> pd.DataFrame:
 def get_max_duration(df: pd.DataFrame, year: int | None = None, platform: str | None = None,
                      duration_type: str = "min") -> dict:
     """The longest title of ``duration_type``; ties: smallest title, then smallest id."""
-    sel = df[df.duration_type == duration_type]
+    kind = {"min": "movie", "season": "tv show"}[duration_type]
+    sel = df[(df.duration_type == duration_type) & (df.type == kind)]
     if platform is not None:
         sel = sel[sel.platform == platform]
     if year is not None:
@@ -42,8 +43,10 @@ def get_max_duration(df: pd.DataFrame, year: int | None = None, platform: str | 
 
 def get_score_count(df: pd.DataFrame, platform: str, scored: float, year: int) -> dict:
     """Movies of ``platform`` released in ``year`` whose mean score is strictly above ``scored``."""
-    sel = df[(df.platform == platform) & (df.release_year == year) & (df.type == "movie") & (df.score > scored)]
-    return {"platform": platform, "scored": scored, "year": year, "count": len(sel)}
+    movies = df[(df.platform == platform) & (df.release_year == year) & (df.type == "movie")]
+    if movies.empty:
+        raise NotFound(f"no movies on {platform} released in {year}")
+    return {"platform": platform, "scored": scored, "year": year, "count": int((movies.score > scored).sum())}
 
 
 def get_count_platform(df: pd.DataFrame, platform: str) -> dict:
