@@ -30,7 +30,7 @@ from etl_job.errors import FileRejected
 from etl_job.inputs import Outcome, checksum, discover, problem
 from etl_job.progress import Progress
 from etl_job.ratings import clean_ratings
-from etl_job.serving import KEEP_SNAPSHOTS, PartSummary, build_catalog_snapshot
+from etl_job.serving import PartSummary, build_catalog_snapshot, pointer_format, publish_snapshot
 from etl_job.state import LakeState
 from etl_job.titles import read_titles
 from reelrec import layout
@@ -320,7 +320,7 @@ class EtlRun:
         # also when an input turned into a duplicate: its data leaves the lake, so must its scores
         changed = (any(o.status == "processed" for o in self.outcomes) or self.full or self.journal_found
                    or bool(self._obsolete()))
-        if not changed and self._pointer_format() == SNAPSHOT_FORMAT:
+        if not changed and pointer_format(self.lake) == SNAPSHOT_FORMAT:
             return None
         titles = self._catalog(staged)
         if not titles:
@@ -334,26 +334,6 @@ class EtlRun:
                 with self.lake.local_copy(key) as path:
                     aggregates.append(pq.read_table(path))
         return build_catalog_snapshot(pa.concat_tables(titles), aggregates, self.run_id).to_bytes()
-
-    def _pointer_format(self) -> int | None:
-        """Format of the published snapshot (None when there is none or the pointer is unreadable)."""
-        if self.lake.stat(layout.CATALOG_POINTER) is None:
-            return None
-        try:
-            return json.loads(self.lake.read_bytes(layout.CATALOG_POINTER)).get("format")
-        except (ValueError, AttributeError):
-            return None
-
-    def _publish_snapshot(self, data: bytes) -> None:
-        """Snapshot object first, then the pointer that makes it current; then prune old versions."""
-        current = layout.catalog_snapshot_key(self.run_id)
-        self.lake.write_bytes(current, data)
-        pointer = {"version": self.run_id, "key": current, "format": SNAPSHOT_FORMAT,
-                   "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "bytes": len(data)}
-        self.lake.write_bytes(layout.CATALOG_POINTER, json.dumps(pointer).encode())
-        older = sorted(i.key for i in self.lake.list(layout.CATALOG_SNAPSHOTS) if i.key.endswith(".npz") and i.key != current)
-        for key in older[: max(len(older) - (KEEP_SNAPSHOTS - 1), 0)]:
-            self.lake.delete(key)
 
     # -- publish -----------------------------------------------------------------------------
     def _obsolete(self) -> set[str]:
@@ -386,7 +366,7 @@ class EtlRun:
             for path, key in staged.files:
                 self.lake.upload_file(path, key)
         if snapshot is not None:
-            self._publish_snapshot(snapshot)
+            publish_snapshot(self.lake, self.run_id, snapshot)
         for key in sorted(self._obsolete()):
             self.lake.delete(key)
         manifest = self._manifest(started, time.perf_counter() - t0)

@@ -7,13 +7,18 @@ Everything is columnar: string columns are taken straight from Arrow's buffers.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reelrec import layout
 from reelrec.catalog_snapshot import CODES, NO_DATE, STRING_COLUMNS, CatalogSnapshot, Strings, TrainingRatings
+from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
+from reelrec.storage import Store
 
 AGGREGATE_SCHEMA = pa.schema([("title_id", pa.string()), ("score_sum", pa.float64()), ("score_count", pa.int64())])
 KEEP_SNAPSHOTS = 3  # older snapshot versions are deleted; the pointer always names a kept one
@@ -118,3 +123,25 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
         actors=actors,
         **{name: _strings(joined[name]) for name in STRING_COLUMNS},
     )
+
+
+def pointer_format(lake: Store) -> int | None:
+    """Format of the published snapshot (None when there is none or the pointer is unreadable)."""
+    if lake.stat(layout.CATALOG_POINTER) is None:
+        return None
+    try:
+        return json.loads(lake.read_bytes(layout.CATALOG_POINTER)).get("format")
+    except (ValueError, AttributeError):
+        return None
+
+
+def publish_snapshot(lake: Store, version: str, data: bytes) -> None:
+    """Snapshot object first, then the pointer that makes it current (one small atomic write); then prune."""
+    current = layout.catalog_snapshot_key(version)
+    lake.write_bytes(current, data)
+    pointer = {"version": version, "key": current, "format": SNAPSHOT_FORMAT,
+               "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "bytes": len(data)}
+    lake.write_bytes(layout.CATALOG_POINTER, json.dumps(pointer).encode())
+    older = sorted(i.key for i in lake.list(layout.CATALOG_SNAPSHOTS) if i.key.endswith(".npz") and i.key != current)
+    for key in older[: max(len(older) - (KEEP_SNAPSHOTS - 1), 0)]:
+        lake.delete(key)

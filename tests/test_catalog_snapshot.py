@@ -101,10 +101,10 @@ def test_a_crash_while_publishing_data_keeps_the_old_pointer(tmp_path, monkeypat
     first = run_etl(open_store(raw), open_store(lake), progress=Progress())
     write(raw, "ratings/2.csv", ratings_csv((2, "2.0", TS, "ns1")))
 
-    def crash(self, data):
+    def crash(lake, version, data):
         raise OSError("network gone")
 
-    monkeypatch.setattr(pipeline.EtlRun, "_publish_snapshot", crash)
+    monkeypatch.setattr(pipeline, "publish_snapshot", crash)
     with pytest.raises(OSError):
         run_etl(open_store(raw), open_store(lake), progress=Progress())
     assert current(lake).version == first["run_id"]
