@@ -26,9 +26,9 @@ def test_numpy_fold_in_equals_implicits_recalculate_user():
     m = sp.random(40, 60, density=0.2, random_state=1, format="csr", dtype=np.float32)
     m.data = rng.uniform(1, 20, m.nnz).astype(np.float32)
     m.data[::7] *= -1  # negative entries: implicit reads them as dislikes
-    model = AlternatingLeastSquares(factors=8, regularization=0.7, iterations=4, alpha=1.0, random_state=0,
-                                    use_gpu=False)
     with threadpool_limits(1, "blas"):  # as the job fits: implicit warns (and crawls) with a BLAS thread pool
+        model = AlternatingLeastSquares(factors=8, regularization=0.7, iterations=4, alpha=1.0, random_state=0,
+                                        use_gpu=False)
         model.fit(m, show_progress=False)
     yty = gram(model.item_factors)
     for user in range(5):
