@@ -16,7 +16,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reelrec import layout
-from reelrec.catalog_snapshot import CODES, NO_DATE, STRING_COLUMNS, CatalogSnapshot, Strings, TrainingRatings
+from reelrec.catalog_snapshot import (
+    CODES,
+    NO_DATE,
+    STRING_COLUMNS,
+    CatalogSnapshot,
+    Strings,
+    TrainingRatings,
+    encode_ids,
+)
 from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
 from reelrec.storage import Store
 
@@ -54,12 +62,7 @@ class PartSummary:
         """The part's ratings as a ``TrainingRatings`` npz file (title codes index the catalog's ids)."""
         empty = {"user_id": np.int64, "title_code": np.int32, "score": np.float32, "timestamp": np.int64}
         arrays = {k: np.concatenate(v) if v else np.zeros(0, empty[k]) for k, v in self.columns.items()}
-        TrainingRatings(title_ids=_utf8(self.title_ids), **arrays).write(path)
-
-
-def _utf8(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Ids as a numpy bytes array of their UTF-8 (numpy's 'S' takes bytes, not non-ASCII text)."""
-    return np.array([i.encode() for i in ids.to_pylist()], dtype="S")
+        TrainingRatings(title_ids=encode_ids(self.title_ids.to_pylist()), **arrays).write(path)
 
 
 def _strings(column: pa.ChunkedArray) -> Strings:
@@ -108,7 +111,7 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
     days = pc.cast(joined["date_added"], pa.int32())
     return CatalogSnapshot(
         version=version,
-        ids=_utf8(joined["id"]),
+        ids=encode_ids(joined["id"].to_pylist()),
         platform=_codes(joined["platform"], CODES["platform"], np.uint8),
         kind=_codes(joined["type"], CODES["kind"], np.uint8),
         release_year=pc.fill_null(joined["release_year"], 0).to_numpy().astype(np.int16),

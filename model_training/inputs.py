@@ -9,7 +9,7 @@ import numpy as np
 
 from model_training.data import TEXT_COLUMNS, Catalog, Ratings
 from reelrec import layout
-from reelrec.catalog_snapshot import CODES, CatalogSnapshot, TrainingRatings
+from reelrec.catalog_snapshot import CODES, CatalogSnapshot, TrainingRatings, encode_ids
 from reelrec.storage import Store, StoreError
 
 
@@ -41,7 +41,7 @@ def load_catalog(lake: Store) -> tuple[Catalog, str]:
 def load_ratings(lake: Store, catalog: Catalog) -> tuple[Ratings, int]:
     """Every ratings part, with title ids mapped to catalog rows; also how many ratings named no current title."""
     keys = sorted(i.key for i in lake.list(layout.TRAINING_RATINGS) if i.key.endswith(".npz"))
-    ids = np.array([i.encode() for i in catalog.ids], dtype="S")
+    ids = encode_ids(catalog.ids)
     columns: dict[str, list[np.ndarray]] = {"user_ids": [], "item_idx": [], "scores": [], "timestamps": []}
     dropped = 0
     for key in keys:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -37,6 +38,13 @@ class Strings:
 
     def __getitem__(self, i: int) -> str:
         return self.blob[self.offsets[i] : self.offsets[i + 1]].tobytes().decode()
+
+
+def encode_ids(ids: Iterable[str]) -> np.ndarray:
+    """Title ids as numpy bytes ('S') of their UTF-8, the one encoding every id array here uses.
+
+    UTF-8 keeps code point order, so arrays sorted as text stay sorted and ``searchsorted`` works on them."""
+    return np.array([i.encode() for i in ids], dtype="S")
 
 
 def write_npz(arrays: dict[str, np.ndarray], target=None, level: int | None = 1) -> bytes | None:

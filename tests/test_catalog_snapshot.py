@@ -10,7 +10,6 @@ import numpy as np
 import pyarrow.dataset as ds
 import pytest
 
-from datagen import generate
 from etl_job import pipeline
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
@@ -26,12 +25,10 @@ def current(lake) -> CatalogSnapshot:
     return CatalogSnapshot.from_bytes((lake / pointer["key"]).read_bytes())
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("snap")
-    generate(str(root / "raw"), "small", seed=5)
-    run_etl(open_store(root / "raw"), open_store(root / "lake"), progress=Progress())
-    return root / "lake"
+@pytest.fixture
+def generated(api_lake):
+    """The session's generated lake (tests/conftest.py): built once by the real ETL."""
+    return api_lake
 
 
 def test_snapshot_matches_the_lake(generated):

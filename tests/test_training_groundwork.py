@@ -96,16 +96,10 @@ def test_pruning_never_empties_the_store(tmp_path):
     assert registry.prune(models, keep=0, protect="none") == ["v1"] and registry.versions(models) == ["v2"]
 
 
-@pytest.fixture(scope="module")
-def generated_lake(tmp_path_factory):
-    from datagen import generate
-    from etl_job.pipeline import run_etl
-    from etl_job.progress import Progress
-
-    root = tmp_path_factory.mktemp("train")
-    generate(str(root / "raw"), "tiny", seed=4)
-    run_etl(open_store(root / "raw"), open_store(root / "lake"), progress=Progress())
-    return root / "lake"
+@pytest.fixture
+def generated_lake(api_lake):
+    """The session's generated lake (tests/conftest.py): built once by the real ETL."""
+    return api_lake
 
 
 def test_numpy_inputs_equal_what_the_lake_holds(generated_lake):
