@@ -10,12 +10,13 @@ import logging
 from collections.abc import Callable
 
 from chalice import Chalice, Response
-from chalicelib import params, queries
+from chalicelib import params, queries, recommend
 from chalicelib.errors import ApiError, Unavailable
-from chalicelib.snapshots import SnapshotCache
+from chalicelib.snapshots import MODEL, SnapshotCache
 
 app = Chalice(app_name="reelrec-api")
 snapshots = SnapshotCache()  # one per container; opens the store lazily
+models = SnapshotCache(source=MODEL)  # the served recommendation model, likewise
 log = logging.getLogger("reelrec.api")
 log.setLevel(logging.INFO)
 
@@ -79,13 +80,47 @@ def get_title(id: str) -> dict:
     return answer(params.NO_PARAMS, queries.get_title, params.title_id(id))
 
 
+@app.route("/users/{user_id}/recommendations")
+@json_errors
+def user_recommendations(user_id: str) -> dict:
+    """Ranked titles a known user has not rated yet; ``k``, ``platform`` and ``type`` optional."""
+    uid = params.user_id(user_id)
+    kwargs = params.RECOMMEND.parse(app.current_request.query_params)
+    return recommend.for_user(models.get(), uid, **kwargs)
+
+
+@app.route("/recommendations", methods=["POST"])
+@json_errors
+def new_user_recommendations() -> dict:
+    """Recommendations for a new user from the JSON body's ``ratings`` (title id -> score 0.5-5)."""
+    params.NO_PARAMS.parse(app.current_request.query_params)
+    body = params.new_user_body(app.current_request.raw_body)
+    return recommend.for_new_user(models.get(), **body)
+
+
+@app.route("/titles/{id}/similar")
+@json_errors
+def similar_titles(id: str) -> dict:
+    """Titles like this one, rated or not; ``k`` optional."""
+    tid = params.title_id(id)
+    kwargs = params.SIMILAR.parse(app.current_request.query_params)
+    return recommend.similar(models.get(), tid, **kwargs)
+
+
 @app.route("/health")
 @json_errors
 def health() -> dict | Response:
-    """``ok`` with the snapshot version in use and when it was checked; 503 while there is no snapshot."""
+    """``ok`` with the snapshot version in use and when it was checked; 503 while there is no snapshot.
+    The model's state is reported under ``model`` (no model yet only disables the recommendation routes)."""
     params.NO_PARAMS.parse(app.current_request.query_params)
+    try:
+        models.get()
+        model: dict = {"status": "ok", **models.status()}
+    except Unavailable as err:
+        model = {"status": "unavailable", "message": err.message, **models.status()}
     try:
         snapshots.get()
     except Unavailable as err:
-        return Response(body={**err.body(), "status": "unavailable", **snapshots.status()}, status_code=503)
-    return {"status": "ok", **snapshots.status()}
+        return Response(body={**err.body(), "status": "unavailable", **snapshots.status(), "model": model},
+                        status_code=503)
+    return {"status": "ok", **snapshots.status(), "model": model}

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from model_training.confidence import ConfidenceMap
 from model_training.data import Ratings
+from reelrec.confidence import ConfidenceMap
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ from model_training.als import AlsFactors, AlsParams, fit_als
 from model_training.content import content_scores
 from model_training.data import Ratings
 from model_training.evaluate import user_histories
-from model_training.foldin import fold_in_many, gram
+from model_training.features import combine_blocks
+from reelrec.foldin import fold_in_many, gram
+
+CONTENT_CENTER = 2.5  # content-only baseline's neutral score: tuned on validation (2.5 / 3.0 / 3.5)
 
 
 @dataclass
@@ -83,6 +86,11 @@ class ContentOnly:
         return content_scores(self.features, histories, self.center)
 
 
-def fit_content_only(train: Ratings, features: sp.csr_matrix, center: float) -> ContentOnly:
+def content_features(blocks: dict[str, sp.csr_matrix], blend: dict[str, float]) -> sp.csr_matrix:
+    """The content-only baseline's title vectors: the blocks weighted as in the hybrid's blend."""
+    return combine_blocks(blocks, {b: blend.get(b, 0.0) for b in blocks})
+
+
+def fit_content_only(train: Ratings, features: sp.csr_matrix, center: float = CONTENT_CENTER) -> ContentOnly:
     """Nothing to learn beyond the feature matrix: keep the training ratings for known users' profiles."""
     return ContentOnly(features, center, train)

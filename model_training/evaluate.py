@@ -53,13 +53,18 @@ def temporal_split(ratings: Ratings, history_share: float = HISTORY_SHARE, min_s
     is_hist = rank < np.repeat(n_hist, counts)
     history = ratings.take(order[is_hist])
     later = ratings.take(order[~is_hist])
-    hist_keys = set(zip(history.user_ids.tolist(), history.item_idx.tolist(), strict=True))
+    # (user, item) pairs as one int64 key each; sorted arrays and searchsorted (np.isin / np.unique hash, slowly)
+    n_items = int(ratings.item_idx.max()) + 1 if len(ratings) else 1
     good = later.scores >= min_score
-    t_users, t_items = later.user_ids[good], later.item_idx[good]
-    keep = np.array([(u, i) not in hist_keys for u, i in zip(t_users.tolist(), t_items.tolist(), strict=True)], bool)
-    t_users, t_items = t_users[keep], t_items[keep]
-    target_users = np.unique(t_users)
-    targets = [np.unique(t_items[t_users == u]).astype(np.int32) for u in target_users]
+    t_key = np.sort(later.user_ids[good] * n_items + later.item_idx[good])
+    t_key = t_key[np.r_[True, t_key[1:] != t_key[:-1]]] if len(t_key) else t_key
+    h_key = np.sort(history.user_ids * n_items + history.item_idx)
+    pos = np.clip(np.searchsorted(h_key, t_key), 0, max(len(h_key) - 1, 0))
+    t_key = t_key[h_key[pos] != t_key] if len(h_key) else t_key
+    t_users, t_items = t_key // n_items, (t_key % n_items).astype(np.int32)
+    bounds = np.flatnonzero(np.r_[True, t_users[1:] != t_users[:-1]]) if len(t_key) else np.zeros(0, np.int64)
+    target_users = t_users[bounds]
+    targets = np.split(t_items, bounds[1:]) if len(t_key) else []
     return Split(history, target_users, targets)
 
 
@@ -113,21 +118,31 @@ def ranking_metrics(recs: np.ndarray, targets: list[np.ndarray], k: int = K) -> 
     return recall, ndcg
 
 
-def evaluate_mode(
-    fit: FitFn,
+@dataclass
+class ModeData:
+    """One evaluation mode's inputs: the training ratings, the evaluated users, their targets and histories."""
+
+    mode: str
+    train: Ratings
+    users: np.ndarray  # int64 user ids evaluated
+    targets: list[np.ndarray]  # aligned with users
+    histories: list[tuple[np.ndarray, np.ndarray]]  # (item_idx, scores) of each user's history, aligned
+    rated_in_train: np.ndarray  # bool per title
+
+
+def mode_data(
     split: Split,
     mode: str,
     n_items: int,
     seed: int = 0,
     new_share: float = NEW_USER_SHARE,
-    k: int = K,
     fold: int = 0,
-) -> dict[str, float]:
-    """Fit on the training histories of the mode and score its users; returns the metrics as a dict.
-
-    known: train on every user's history, evaluate every user with targets.
-    new: hold out a seeded share of users, train on the others' histories, fold the held-out users in from
-    their histories and evaluate those with targets."""
+    max_users: int | None = None,
+) -> ModeData:
+    """known: train on every user's history, evaluate every user with targets.
+    new: hold out a seeded share of users, train on the others' histories, evaluate the held-out users with
+    targets (they are folded in from their histories). ``max_users`` evaluates a seeded sample of those users
+    (the training set is unchanged), which keeps the job's evaluation time bounded at scale."""
     history = split.history
     if mode == "known":
         train = history
@@ -138,27 +153,53 @@ def evaluate_mode(
         eval_mask = np.isin(split.target_users, held)
     else:
         raise ValueError(f"unknown mode {mode!r}")
-    model = fit(train)
-    users = split.target_users[eval_mask]
-    targets = [t for t, m in zip(split.targets, eval_mask, strict=True) if m]
-    hists = user_histories(history, users)
+    chosen = np.flatnonzero(eval_mask)
+    if max_users is not None and len(chosen) > max_users:
+        chosen = np.sort(np.random.default_rng(seed + 1).choice(chosen, max_users, replace=False))
+    users = split.target_users[chosen]
     rated_in_train = np.zeros(n_items, bool)
     rated_in_train[train.item_idx] = True
+    return ModeData(mode, train, users, [split.targets[c] for c in chosen], user_histories(history, users), rated_in_train)
+
+
+def measure(model: Recommender, data: ModeData, k: int = K) -> dict[str, float]:
+    """Rank the whole catalog minus the history for each evaluated user; the metrics as a dict."""
+    n_items = len(data.rated_in_train)
+    users, hists = data.users, data.histories
     all_recs = []
     for a in range(0, len(users), BATCH):
         b = min(a + BATCH, len(users))
-        s = model.score_known(users[a:b]) if mode == "known" else model.score_new(hists[a:b])
-        all_recs.append(top_k(s, [h[0] for h in hists[a:b]], k))
+        s = model.score_known(users[a:b]) if data.mode == "known" else model.score_new(hists[a:b])
+        rank = getattr(model, "rank", None)  # a model that ranks itself (the hybrid's discovery slots) does
+        if rank is None:
+            all_recs.append(top_k(s, [h[0] for h in hists[a:b]], k))
+        else:
+            all_recs.append(np.stack([rank(row, k, exclude=h[0]) for row, h in zip(s, hists[a:b], strict=True)]))
     recs = np.concatenate(all_recs) if all_recs else np.zeros((0, k), np.int64)
-    recall, ndcg = ranking_metrics(recs, targets, k)
+    recall, ndcg = ranking_metrics(recs, data.targets, k)
     return {
         "users": float(len(users)),
         "recall@10": float(recall.mean()) if len(users) else 0.0,
         "ndcg@10": float(ndcg.mean()) if len(users) else 0.0,
         "coverage": float(len(np.unique(recs)) / n_items),
-        "unrated_share": float((~rated_in_train[recs]).mean()) if len(users) else 0.0,
+        "unrated_share": float((~data.rated_in_train[recs]).mean()) if len(users) else 0.0,
         "_ndcg_per_user": ndcg,  # type: ignore[dict-item]
     }
+
+
+def evaluate_mode(
+    fit: FitFn,
+    split: Split,
+    mode: str,
+    n_items: int,
+    seed: int = 0,
+    new_share: float = NEW_USER_SHARE,
+    k: int = K,
+    fold: int = 0,
+) -> dict[str, float]:
+    """Fit on the mode's training ratings and measure its users (see ``mode_data``)."""
+    data = mode_data(split, mode, n_items, seed, new_share, fold)
+    return measure(fit(data.train), data, k)
 
 
 def public(metrics: dict[str, float]) -> dict[str, float]:

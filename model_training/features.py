@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from model_training.data import Catalog
+from reelrec.model_artifact import split_list
 
 # block name -> default weight (the blocks are L2-normalised one by one, scaled, then each row is L2-normalised)
 DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {
@@ -46,18 +47,6 @@ class FeatureSpace:
     def block_slice(self, block: str) -> np.ndarray:
         """Column indices of one block."""
         return np.flatnonzero(self.block_of == BLOCKS.index(block))
-
-
-def split_list(value: str | None) -> list[str]:
-    """Comma-separated field -> trimmed, non-empty, de-duplicated values."""
-    if not value:
-        return []
-    out: list[str] = []
-    for part in value.split(","):
-        p = " ".join(part.split())
-        if p and p not in out:
-            out.append(p)
-    return out
 
 
 def _genre_word(word: str) -> str:

@@ -14,18 +14,18 @@ Score of title i for user u (x_u: ALS user factors, or folded in from the user's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from model_training.als import AlsParams, confidence_matrix, fit_als
-from model_training.confidence import ConfidenceMap
+from model_training.als import AlsFactors, AlsParams, confidence_matrix, fit_als
 from model_training.content import ridge_map
 from model_training.data import Ratings
-from model_training.features import BLOCKS, combine_blocks
-from model_training.foldin import gram
-from model_training.scoring import HybridModel
+from model_training.features import BLOCKS, DEFAULT_BLOCK_WEIGHTS, combine_blocks
+from reelrec.confidence import ConfidenceMap
+from reelrec.foldin import gram
+from reelrec.scoring import HybridModel
 
 # tuned on the validation split (see research.py): weights of the per-block content cosines in the blend
 BLEND_BLOCKS: dict[str, float] = {"description": 0.5, "cast": 0.3, "director": 0.1, "country": 0.05, "decade": 0.05}
@@ -47,6 +47,7 @@ class HybridParams:
     content_center: float = 3.0  # neutral score of the content profile
     blend_blocks: tuple[tuple[str, float], ...] = tuple(BLEND_BLOCKS.items())
     pseudo_users: float = 0.0  # > 0: add one pseudo-user per feature to the ALS matrix (tried; not used)
+    discovery_every: int = 10  # serving: one slot in ten for the best title nobody rated (0: off)
 
 
 def pseudo_user_rows(features: sp.csr_matrix, weight: float) -> sp.csr_matrix:
@@ -57,16 +58,23 @@ def pseudo_user_rows(features: sp.csr_matrix, weight: float) -> sp.csr_matrix:
 
 
 def fit_hybrid(
-    train: Ratings, blocks: dict[str, sp.csr_matrix], params: HybridParams | None = None, seed: int = 0
+    train: Ratings,
+    blocks: dict[str, sp.csr_matrix],
+    params: HybridParams | None = None,
+    seed: int = 0,
+    als: AlsFactors | None = None,
 ) -> HybridModel:
     """Fit ALS on the training ratings, map title features to factors, assemble the numpy model.
 
-    ``blocks`` are the per-block feature matrices of features.build_blocks (titles x values, rows L2-normalised)."""
+    ``blocks`` are the per-block feature matrices of features.build_blocks (titles x values, rows L2-normalised).
+    ``als``: factors already fitted on ``train`` with ``params.als`` (the job shares one fit with the pure-ALS
+    baseline)."""
     p = params or HybridParams()
     features = combine_blocks(blocks)  # ridge-map input: default block weights, unit rows
     n_items = features.shape[0]
     extra = pseudo_user_rows(features, p.pseudo_users) if p.pseudo_users > 0 else None
-    als = fit_als(train, n_items, p.als, seed, extra_rows=extra)
+    if als is None or extra is not None:
+        als = fit_als(train, n_items, p.als, seed, extra_rows=extra)
     counts = np.bincount(train.item_idx, minlength=n_items).astype(np.float32)
     rated = counts > 0
     y = als.item_factors.copy()
@@ -83,6 +91,7 @@ def fit_hybrid(
     feat_block = np.concatenate([np.full(blocks[b].shape[1], j, np.int8) for j, b in enumerate(BLOCKS)])
     bw = dict(p.blend_blocks)
     block_weight = np.asarray([p.content_scale * bw.get(b, 0.0) for b in BLOCKS], np.float32)
+    similar_weight = np.asarray([DEFAULT_BLOCK_WEIGHTS[b] for b in BLOCKS], np.float32)
     hist, user_ids = confidence_matrix(train, n_items, None)
     return HybridModel(
         item_factors=y,
@@ -96,11 +105,32 @@ def fit_hybrid(
         feat_data=stacked.data.astype(np.float32),
         feat_block=feat_block,
         block_weight=block_weight,
+        similar_weight=similar_weight / similar_weight.sum(),
         hist_indptr=hist.indptr.astype(np.int64),
-        hist_items=hist.indices.astype(np.int32),
+        hist_items=hist.indices.astype(np.uint16 if n_items < 2**16 else np.int32),
         hist_scores=hist.data.astype(np.float32),
         regularization=p.als.regularization,
         confidence=p.als.confidence,
         pop_weight=p.pop_weight,
         content_center=p.content_center,
+        discovery_every=p.discovery_every,
     )
+
+
+def params_to_dict(p: HybridParams) -> dict:
+    """JSON-able form of the parameters (stored with every version, so a later run can re-evaluate them)."""
+    d = asdict(p)
+    d["blend_blocks"] = [list(pair) for pair in p.blend_blocks]
+    return d
+
+
+def params_from_dict(d: dict) -> HybridParams:
+    """Inverse of ``params_to_dict``; raises ValueError for a form it cannot read."""
+    try:
+        als = dict(d["als"])
+        als["confidence"] = ConfidenceMap(**als["confidence"])
+        rest = {k: v for k, v in d.items() if k != "als"}
+        rest["blend_blocks"] = tuple((str(b), float(w)) for b, w in rest.get("blend_blocks", ()))
+        return HybridParams(als=AlsParams(**als), **rest)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"unreadable model parameters: {exc!r}") from None

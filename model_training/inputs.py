@@ -13,13 +13,23 @@ from reelrec.catalog_snapshot import CODES, CatalogSnapshot, TrainingRatings, en
 from reelrec.storage import Store, StoreError
 
 
-def load_catalog(lake: Store) -> tuple[Catalog, str]:
-    """The current catalog snapshot as a ``Catalog`` (rows sorted by id) and the snapshot's version."""
+def load_snapshot(lake: Store) -> CatalogSnapshot:
+    """The catalog snapshot the lake's pointer names."""
     try:
         pointer = json.loads(lake.read_bytes(layout.CATALOG_POINTER))
-        snap = CatalogSnapshot.from_bytes(lake.read_bytes(pointer["key"]))
-    except (StoreError, ValueError, KeyError) as exc:
+        return CatalogSnapshot.from_bytes(lake.read_bytes(pointer["key"]))
+    except (StoreError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(f"{lake.uri}: no usable catalog snapshot ({exc}); run the ETL first") from None
+
+
+def load_catalog(lake: Store) -> tuple[Catalog, str]:
+    """The current catalog snapshot as a ``Catalog`` (rows sorted by id) and the snapshot's version."""
+    snap = load_snapshot(lake)
+    return catalog_from_snapshot(snap), snap.version
+
+
+def catalog_from_snapshot(snap: CatalogSnapshot) -> Catalog:
+    """A snapshot's rows (sorted by id) as the training job's ``Catalog``."""
     n = len(snap)
 
     def strings(name: str) -> np.ndarray:
@@ -28,14 +38,13 @@ def load_catalog(lake: Store) -> tuple[Catalog, str]:
 
     text = {name: strings(name) for name in TEXT_COLUMNS if name not in ("type", "release_year")}
     text["type"] = np.array([CODES["kind"][k] for k in snap.kind], dtype=object)
-    catalog = Catalog(
+    return Catalog(
         ids=np.array([i.decode() for i in snap.ids], dtype=object),
         titles=strings("title"),
         platforms=np.array([CODES["platform"][p] for p in snap.platform], dtype=object),
         release_year=snap.release_year.astype(np.int32),
         text=text,
     )
-    return catalog, snap.version
 
 
 def load_ratings(lake: Store, catalog: Catalog) -> tuple[Ratings, int]:

@@ -14,22 +14,27 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model_training.baselines import fit_content_only, fit_popularity, fit_pure_als
+from model_training.baselines import (
+    CONTENT_CENTER,
+    content_features,
+    fit_content_only,
+    fit_popularity,
+    fit_pure_als,
+)
 from model_training.data import Ratings
 from model_training.evaluate import NEW_USER_SHARE, Recommender, Split, evaluate_mode, public, temporal_split
-from model_training.features import build_blocks, combine_blocks
+from model_training.features import build_blocks
 from model_training.hybrid import BLEND_BLOCKS, HybridParams, fit_hybrid
 
 SEED = 0
 N_FOLDS = int(round(1 / NEW_USER_SHARE))
 BASELINE_ALS = HybridParams().als  # the pure-ALS baseline uses the ALS settings tuned for it (same as the hybrid's)
-CONTENT_CENTER = 2.5  # content-only baseline: tuned on validation (2.5 / 3.0 / 3.5, two block weightings)
 METRICS = ("recall@10", "ndcg@10", "coverage", "unrated_share")
 
 
 def models(blocks: dict, n_items: int) -> dict[str, Callable[[Ratings], Recommender]]:
     """The four compared models as fit functions."""
-    content_x = combine_blocks(blocks, {b: BLEND_BLOCKS.get(b, 0.0) for b in blocks})
+    content_x = content_features(blocks, BLEND_BLOCKS)
     return {
         "popularity": lambda tr: fit_popularity(tr, n_items),
         "pure ALS": lambda tr: fit_pure_als(tr, n_items, BASELINE_ALS, SEED),

@@ -39,6 +39,14 @@ class Strings:
     def __getitem__(self, i: int) -> str:
         return self.blob[self.offsets[i] : self.offsets[i + 1]].tobytes().decode()
 
+    @classmethod
+    def of(cls, values: Iterable[str]) -> Strings:
+        """Pack Python strings (UTF-8) into one blob."""
+        encoded = [v.encode() for v in values]
+        offsets = np.zeros(len(encoded) + 1, np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), np.uint8).copy(), offsets)
+
 
 def encode_ids(ids: Iterable[str]) -> np.ndarray:
     """Title ids as numpy bytes ('S') of their UTF-8, the one encoding every id array here uses.

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import app as app_module
 import pyarrow.dataset as ds
 from chalice.test import Client
-from chalicelib.snapshots import SnapshotCache
+from chalicelib.snapshots import MODEL, SnapshotCache
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 
@@ -32,11 +32,15 @@ class FakeClock:
 
 
 @contextmanager
-def api_client(monkeypatch, lake: str | Path, clock: FakeClock | None = None) -> Iterator[Client]:
-    """A ``chalice.test.Client`` (stage ``local`` of functions/.chalice/config.json) over ``lake``, fresh cache."""
+def api_client(monkeypatch, lake: str | Path, clock: FakeClock | None = None,
+               models: str | Path | None = None) -> Iterator[Client]:
+    """A ``chalice.test.Client`` (stage ``local`` of functions/.chalice/config.json) over ``lake`` and ``models``
+    (default: an empty models area beside the lake, so no model), fresh caches."""
     monkeypatch.setenv("REELREC_LAKE", str(lake))
+    monkeypatch.setenv("REELREC_MODELS", str(models or Path(lake).parent / "no-models"))
     monkeypatch.delenv("REELREC_SNAPSHOT_CHECK_SECONDS", raising=False)
     monkeypatch.setattr(app_module, "snapshots", SnapshotCache(clock=clock or FakeClock()))
+    monkeypatch.setattr(app_module, "models", SnapshotCache(clock=clock or FakeClock(), source=MODEL))
     with Client(app_module.app, stage_name="local", project_dir=str(FUNCTIONS_DIR)) as client:
         yield client
 

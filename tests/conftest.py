@@ -54,3 +54,14 @@ def api_lake(tmp_path_factory) -> Path:
     generate(str(root / "raw"), "small", seed=11)
     run_etl(open_store(root / "raw"), open_store(root / "lake"), progress=Progress())
     return root / "lake"
+
+
+@pytest.fixture(scope="session")
+def api_models(api_lake, tmp_path_factory) -> Path:
+    """A models area trained once by the real training job on ``api_lake`` (evaluation sampled small)."""
+    from model_training.job import run
+    from reelrec.storage import open_store
+
+    models = tmp_path_factory.mktemp("models") / "models"
+    run(open_store(api_lake), open_store(models), max_eval_users=300, log=lambda _: None)
+    return models

@@ -21,7 +21,7 @@ ROUTES = {  # path -> (its query parameters, keys of a 200 body)
     "/get_count_platform": (("platform",), {"platform", "count", "tv_shows"}),
     "/get_actor": (("platform", "year"), {"platform", "year", "actor", "count"}),
     "/health": ((), {"status", "snapshot_version", "titles", "loaded_at", "checked_at", "check_seconds",
-                     "refresh_error"}),
+                     "refresh_error", "model"}),
 }
 TITLE_KEYS = {"id", "platform", "show_id", "type", "title", "director", "cast", "country", "listed_in", "description",
               "rating", "date_added", "release_year", "duration_int", "duration_type", "score", "score_count"}

@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from model_training import registry
 from model_training.data import Ratings
 from model_training.evaluate import ranking_metrics, temporal_split, top_k
-from model_training.foldin import fold_in, gram
 from reelrec import layout
+from reelrec.foldin import fold_in, gram
 from reelrec.storage import StoreError, open_store
 
 

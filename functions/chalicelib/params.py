@@ -7,6 +7,7 @@ Query strings carry text only, so every parser takes the string as received. A 4
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from chalicelib.errors import BadRequest
-from reelrec.schemas import DURATION_TYPES, MIN_RELEASE_YEAR, PLATFORMS
+from reelrec.schemas import DURATION_TYPES, MIN_RELEASE_YEAR, PLATFORMS, TITLE_TYPES
 
 SCORED_MIN, SCORED_MAX = 0.0, 5.0
 MAX_ID_CHARS = 32
@@ -134,3 +135,96 @@ SCORE_COUNT = Route({"platform": platform, "scored": scored, "year": year}, requ
 COUNT_PLATFORM = Route({"platform": platform}, required=("platform",))
 ACTOR = Route({"platform": platform, "year": year}, required=("platform", "year"))
 NO_PARAMS = Route()
+
+# -- recommendations ---------------------------------------------------------------------------
+K_MIN, K_MAX, K_DEFAULT = 1, 100, 10
+MAX_USER_ID_DIGITS = 18
+MAX_NEW_RATINGS = 1000
+SCORE_MIN, SCORE_MAX = 0.5, 5.0
+K_RULE = f"an integer from {K_MIN} to {K_MAX} (default {K_DEFAULT})"
+TYPE_RULE = f"{' or '.join(TITLE_TYPES)} (case-insensitive)"
+USER_RULE = f"a user id: a whole number of 1 to {MAX_USER_ID_DIGITS} digits"
+RATING_RULE = f"a number from {SCORE_MIN:g} to {SCORE_MAX:g}"
+_INT = re.compile(r"[0-9]{1,4}")
+
+
+def k(value: str) -> int:
+    """How many items: ASCII digits (surrounding spaces ignored) in [1, 100]."""
+    text = value.strip()
+    if not _INT.fullmatch(text) or not K_MIN <= int(text) <= K_MAX:
+        raise bad("k", value, K_RULE)
+    return int(text)
+
+
+def title_type(value: str) -> str:
+    """``movie`` or ``tv show``, in any case, surrounding and repeated spaces ignored."""
+    canonical = " ".join(value.split()).lower()
+    if canonical not in TITLE_TYPES:
+        raise bad("type", value, TYPE_RULE)
+    return canonical
+
+
+def user_id(value: str) -> int:
+    """A user id from the path: ASCII digits only."""
+    text = unquote(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_USER_ID_DIGITS):
+        raise bad("user_id", value, USER_RULE)
+    return int(text)
+
+
+def _json_field(body: dict, name: str, parser: Callable[[str], object]) -> object:
+    """A string field of the JSON body through its query-string parser (same rules, same messages)."""
+    value = body[name]
+    if not isinstance(value, str):
+        raise bad(name, json.dumps(value)[:ECHO_CHARS], "a string")
+    return parser(value)
+
+
+def new_user_body(raw: bytes | str | None) -> dict[str, object]:
+    """``POST /recommendations``'s JSON body -> ``ratings`` {title id: score} and optional k, platform, type."""
+    if isinstance(raw, bytes | bytearray):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad("body", None, "a UTF-8 JSON object", "the request body is not UTF-8 text") from None
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError as exc:
+        raise bad("body", _shown(str(raw)), "a JSON object", f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise bad("body", None if raw is None else _shown(str(raw)), 'a JSON object like {"ratings": {"ns1": 4.5}}',
+                  'the request body must be a JSON object like {"ratings": {"ns1": 4.5}, "k": 10}')
+    allowed = ("ratings", "k", "platform", "type")
+    unknown = [name for name in body if name not in allowed]
+    if unknown:
+        raise bad(str(unknown[0]), None, f"fields: {', '.join(allowed)}",
+                  f"unknown field(s) {', '.join(repr(_shown(str(n))) for n in unknown[:5])}: "
+                  f"the body takes {', '.join(allowed)}")
+    ratings = body.get("ratings")
+    if not isinstance(ratings, dict) or not 0 < len(ratings) <= MAX_NEW_RATINGS:
+        raise bad("ratings", None if ratings is None else _shown(json.dumps(ratings)),
+                  f'an object of 1 to {MAX_NEW_RATINGS} title ids and scores, e.g. {{"ns1": 4.5}}')
+    parsed: dict[str, float] = {}
+    for key, score in ratings.items():
+        tid = title_id(key)
+        if isinstance(score, bool) or not isinstance(score, int | float) or not (
+                math.isfinite(score) and SCORE_MIN <= score <= SCORE_MAX):
+            raise bad(f"ratings.{_shown(key, 40)}", _shown(json.dumps(score)), RATING_RULE)
+        if tid in parsed:
+            raise bad(f"ratings.{_shown(key, 40)}", _shown(key), "each title once",
+                      f"title {tid!r} is rated twice in ratings (ids are case-insensitive)")
+        parsed[tid] = float(score)
+    out: dict[str, object] = {"ratings": parsed}
+    if body.get("k") is not None:
+        value = body["k"]
+        if isinstance(value, bool) or not isinstance(value, int) or not K_MIN <= value <= K_MAX:
+            raise bad("k", _shown(json.dumps(value)), K_RULE)
+        out["k"] = value
+    for name, parser in (("platform", platform), ("type", title_type)):
+        if body.get(name) not in (None, ""):
+            out[name] = _json_field(body, name, parser)
+    return out
+
+
+RECOMMEND = Route({"k": k, "platform": platform, "type": title_type})
+SIMILAR = Route({"k": k})

@@ -22,7 +22,8 @@ from typing import Any
 from chalicelib.errors import Unavailable
 from reelrec.catalog_snapshot import CatalogSnapshot
 from reelrec.config import area_uri
-from reelrec.layout import CATALOG_POINTER
+from reelrec.layout import CATALOG_POINTER, MODEL_POINTER
+from reelrec.model_artifact import ModelArtifact
 from reelrec.storage import LocalStore, ObjectMissing, S3Store, StoreError, open_store
 
 CHECK_ENV = "REELREC_SNAPSHOT_CHECK_SECONDS"
@@ -45,6 +46,10 @@ class Published:
 
 
 CATALOG = Published("catalog snapshot", "lake", CATALOG_POINTER, CatalogSnapshot.from_bytes, NO_SNAPSHOT, UNREADABLE)
+NO_MODEL = ("no recommendation model has been published yet: run the training job (python -m model_training, "
+            "or make train) to build one")
+MODEL = Published("model", "models", MODEL_POINTER, ModelArtifact.from_bytes, NO_MODEL,
+                  "the models store cannot be read right now; try again later")
 
 log = logging.getLogger("reelrec.api.snapshots")
 

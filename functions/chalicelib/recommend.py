@@ -1,0 +1,136 @@
+"""Recommendation answers over the served model (numpy only): known users, new users, similar titles.
+
+Scores come from ``reelrec.scoring.HybridModel``, the same code the training job evaluates. Each item carries a
+short reason, chosen from the part of its score that dominates:
+- the ALS part (x_u . y_i): "because you rated X highly", X = the liked title whose factors are closest;
+- the content part: "same genres as X" (a liked title sharing genres), else "close in content to titles you liked";
+- the popularity prior: "popular on <platform>".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chalicelib.errors import BadRequest, NotFound
+from reelrec.catalog_snapshot import CODES
+from reelrec.model_artifact import ModelArtifact
+
+LIKED_SCORE = 4.0  # "rated highly": the evaluation's target threshold
+
+
+def _mask(model: ModelArtifact, platform: str | None, type: str | None) -> np.ndarray | None:
+    """Titles allowed by the filters (None: all)."""
+    t = model.titles
+    mask = None
+    if platform is not None:
+        mask = t.platform == CODES["platform"].index(platform)
+    if type is not None:
+        kind = t.kind == CODES["kind"].index(type)
+        mask = kind if mask is None else mask & kind
+    return mask
+
+
+def _liked(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The history titles rated highly (or, if none, the best-rated ones)."""
+    if len(items) == 0:
+        return np.zeros(0, np.int64)
+    best = LIKED_SCORE if (scores >= LIKED_SCORE).any() else scores.max()
+    return np.asarray(items, np.int64)[scores >= best]
+
+
+def _reasons(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray, content: np.ndarray,
+             picks: np.ndarray) -> list[str]:
+    """One reason per recommended title (see the module docstring)."""
+    m, t = model.model, model.titles
+    liked = _liked(items, scores)
+    out = []
+    for j in picks:
+        factor = float(x @ m.item_factors[j])
+        pop = float(m.pop_weight * m.pop_prior[j])
+        platform = CODES["platform"][t.platform[j]]
+        if len(liked) and (not m.rated[j] or content[j] > max(factor, pop)):
+            genres = t.genre_codes(j)
+            shared = [i for i in liked if np.intersect1d(genres, t.genre_codes(i)).size]
+            out.append(f"same genres as {t.title[shared[0]]}" if shared else "close in content to titles you liked")
+        elif len(liked) and factor >= pop:
+            best = liked[int(np.argmax(m.item_factors[liked] @ m.item_factors[j]))]
+            out.append(f"because you rated {t.title[best]} highly")
+        else:
+            out.append(f"popular on {platform}")
+    return out
+
+
+def _items(model: ModelArtifact, picks: np.ndarray, scores: np.ndarray, reasons: list[str]) -> list[dict]:
+    """Cards of the picked titles with their score and reason."""
+    return [{**model.titles.card(int(j)), "score": round(float(scores[j]), 4), "reason": r}
+            for j, r in zip(picks, reasons, strict=True)]
+
+
+def _answer(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray, k: int,
+            platform: str | None, type: str | None) -> list[dict]:
+    """Rank the catalog for a user with factors ``x`` and this history; the history itself is never shown."""
+    m = model.model
+    content = m.content_scores(items, scores)
+    total = x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + content
+    picks = m.rank(total, k, exclude=items, mask=_mask(model, platform, type))
+    return _items(model, picks, total, _reasons(model, x, items, scores, content, picks))
+
+
+def for_user(model: ModelArtifact, user_id: int, k: int = 10, platform: str | None = None,
+             type: str | None = None) -> dict:
+    """Recommendations for a user the model was trained on; 404 for anyone else."""
+    row = model.model.user_row(user_id)
+    if row is None:
+        raise NotFound(f"user {user_id} is not known to model {model.version}: users who rated nothing before the "
+                       "last training are new users (POST /recommendations with a few ratings)", user_id=user_id)
+    items, scores = model.model.history(np.array([user_id]))[0]
+    x = model.model.user_factors[row]
+    return {"model_version": model.version, "user_id": user_id,
+            "items": _answer(model, x, items, scores, k, platform, type)}
+
+
+def for_new_user(model: ModelArtifact, ratings: dict[str, float], k: int = 10, platform: str | None = None,
+                 type: str | None = None) -> dict:
+    """Recommendations for someone known only by these ratings (title id -> score), folded in like implicit's
+    ``recalculate_user``."""
+    by_item = item_ratings(model, ratings)
+    items = np.fromiter(by_item.keys(), np.int64, len(by_item))
+    scores = np.fromiter(by_item.values(), np.float32, len(by_item))
+    x = model.model.fold_in([(items, scores)])[0]
+    return {"model_version": model.version, "items": _answer(model, x, items, scores, k, platform, type)}
+
+
+def item_ratings(model: ModelArtifact, ratings: dict[str, float]) -> dict[int, float]:
+    """Title ids -> the model's item indices; a 400 naming every id the model does not know."""
+    ids = list(ratings)
+    rows = model.titles.rows_of(ids)
+    unknown = [i for i, r in zip(ids, rows, strict=True) if r < 0]
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        raise BadRequest(f"unknown title id(s) in ratings: {shown} (not in model {model.version}'s catalog; "
+                         "find ids with /titles/{id} or the title search)", parameter="ratings", unknown_ids=unknown[:100])
+    return {int(r): ratings[i] for i, r in zip(ids, rows, strict=True)}
+
+
+def similar(model: ModelArtifact, title_id: str, k: int = 10) -> dict:
+    """Titles most similar to ``title_id`` (rated or not): factor cosine + content cosines; 404 for a title the
+    model does not know."""
+    m, t = model.model, model.titles
+    row = t.row_of(title_id)
+    if row is None:
+        raise NotFound(f"title {title_id!r} is not in model {model.version}'s catalog (titles added since the last "
+                       "training appear after the next one)", id=title_id)
+    sims = m.similar_scores(row)
+    picks = m.rank(sims, k, exclude=np.array([row]))
+    name = t.title[row]
+    genres = t.genre_codes(row)
+    content = m.content_scores(np.array([row]), np.array([m.content_center + 1.0], np.float32), m.similar_weight)
+    reasons = []
+    for j in picks:
+        if m.rated[row] and m.rated[j] and sims[j] - content[j] >= content[j]:
+            reasons.append(f"liked by the same people as {name}")
+        elif np.intersect1d(genres, t.genre_codes(j)).size:
+            reasons.append(f"same genres as {name}")
+        else:
+            reasons.append(f"close in content to {name}")
+    return {"model_version": model.version, "title_id": t.ids[row].decode(), "items": _items(model, picks, sims, reasons)}

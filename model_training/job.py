@@ -1,0 +1,177 @@
+"""The training run: load the lake's numpy inputs, evaluate, fit on everything, write a version, gate, promote.
+
+Steps are plain functions so the CLI, the scheduled Lambda and the tests run the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from model_training import registry
+from model_training.data import Ratings
+from model_training.evaluate import temporal_split
+from model_training.features import build_blocks
+from model_training.hybrid import HybridParams, fit_hybrid, params_from_dict, params_to_dict
+from model_training.inputs import catalog_from_snapshot, load_ratings, load_snapshot
+from model_training.report import comparison, data_summary, evaluate, evaluation_config, markdown
+from reelrec.model_artifact import ModelArtifact, TitleInfo
+from reelrec.storage import Store
+
+DEFAULT_MAX_EVAL_USERS = 2000
+MIN_RATINGS = 10  # fewer ratings than this cannot train (or evaluate) anything meaningful
+Log = Callable[[str], None]
+
+
+class TrainingError(Exception):
+    """The run cannot train (no catalog, no ratings): the CLI prints it and exits non-zero."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did: the version written, whether it is now served, and why."""
+
+    version: str
+    promoted: bool
+    reason: str
+    current: str | None  # the served version after the run
+    metrics: dict
+
+
+def fingerprint(ratings: Ratings, title_ids: np.ndarray) -> str:
+    """Hash of the training data (ratings in a canonical order and the catalog's ids): equal data, equal hash."""
+    order = np.lexsort((ratings.timestamps, ratings.item_idx, ratings.user_ids))
+    h = hashlib.blake2b(digest_size=12)
+    for array in (ratings.user_ids[order], ratings.item_idx[order], ratings.scores[order], ratings.timestamps[order]):
+        h.update(np.ascontiguousarray(array).tobytes())
+    h.update(b"\0".join(title_ids.tolist()))
+    return h.hexdigest()
+
+
+def new_version(now: dt.datetime, data_hash: str) -> str:
+    """Version names sort by time (the registry relies on that) and carry the data hash's start."""
+    return f"{now.strftime('%Y%m%dT%H%M%S')}Z-{data_hash[:6]}"
+
+
+def run(
+    lake: Store,
+    models: Store,
+    params: HybridParams | None = None,
+    seed: int = 0,
+    max_eval_users: int = DEFAULT_MAX_EVAL_USERS,
+    force: bool = False,
+    log: Log = print,
+    now: dt.datetime | None = None,
+) -> RunResult:
+    """Train, evaluate and publish one version; promote it when the gate (or ``force``) allows."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit runs its own threads; BLAS must not
+    params = params or HybridParams()
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def step(name: str, started: float) -> None:
+        timings[name] = round(time.perf_counter() - started, 2)
+
+    t = time.perf_counter()
+    snap = load_snapshot(lake)
+    catalog = catalog_from_snapshot(snap)
+    ratings, dropped = load_ratings(lake, catalog)
+    step("load", t)
+    rate = len(ratings) / max(timings["load"], 1e-9)
+    log(f"loaded {len(catalog):,} titles and {len(ratings):,} ratings of {len(np.unique(ratings.user_ids)):,} users "
+        f"({rate / 1e6:.1f} M ratings/s; {dropped:,} ratings of titles no longer in the catalog left out)")
+    if len(ratings) < MIN_RATINGS:
+        raise TrainingError(f"{lake.uri}: only {len(ratings)} usable ratings (need at least {MIN_RATINGS}); "
+                            "run the ETL on raw ratings first")
+
+    t = time.perf_counter()
+    blocks, space = build_blocks(catalog)
+    step("features", t)
+    log(f"content features: {len(space.columns):,} columns over {len(catalog):,} titles, {timings['features']:.1f} s")
+
+    t = time.perf_counter()
+    split = temporal_split(ratings)
+    config = evaluation_config(seed, max_eval_users)
+    evaluation = evaluate(split, len(catalog), blocks, params, seed, max_eval_users, log)
+    step("evaluate", t)
+
+    t = time.perf_counter()
+    model = fit_hybrid(ratings, blocks, params, seed)
+    step("fit", t)
+    log(f"fitted the hybrid on all {len(ratings):,} ratings in {timings['fit']:.1f} s "
+        f"({len(ratings) / max(timings['fit'], 1e-9) / 1e6:.2f} M ratings/s)")
+
+    data_hash = fingerprint(ratings, snap.ids)
+    version = new_version(now or dt.datetime.now(dt.UTC), data_hash)
+    metrics = {
+        "version": version,
+        "created": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        "seed": seed,
+        "data": {**data_summary(ratings, len(catalog), snap.version, dropped), "fingerprint": data_hash},
+        "params": params_to_dict(params),
+        "evaluation": {"config": config, "data_fingerprint": data_hash, **evaluation},
+        "comparison": comparison(evaluation),
+    }
+    promote, reason = decide(models, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force, log)
+    metrics["gate"] = {"promoted": promote, "reason": reason}
+
+    t = time.perf_counter()
+    artifact = ModelArtifact(version, model, TitleInfo.from_snapshot(snap),
+                             {"catalog_version": snap.version, "params": metrics["params"], "data": metrics["data"]})
+    blob = artifact.to_bytes()
+    metrics["artifact_bytes"] = len(blob)
+    metrics["timings"] = {**timings, "total": round(time.perf_counter() - t0, 2)}
+    registry.write_version(models, version, blob, metrics, markdown(metrics))
+    step("publish", t)
+    if promote:
+        registry.promote(models, version, reason)
+    served = registry.current(models)
+    return RunResult(version, promote, reason, served["version"] if served else None, metrics)
+
+
+def decide(
+    models: Store,
+    metrics: dict,
+    params: HybridParams,
+    split,
+    n_items: int,
+    blocks: dict,
+    seed: int,
+    max_eval_users: int,
+    force: bool,
+    log: Log,
+) -> tuple[bool, str]:
+    """The promotion gate on a like-for-like evaluation.
+
+    The served version's report counts only when it was made on the same data and evaluation; otherwise the
+    served version's parameters are evaluated on this run's split (when they equal this run's, that evaluation
+    is this run's own, so nothing is refitted)."""
+    if force:
+        return True, "forced (--force)"
+    pointer = registry.current(models)
+    if pointer is None:
+        return registry.gate(metrics, None)
+    incumbent = registry.metrics_of(models, pointer["version"])
+    if incumbent is None:
+        return True, f"the served version {pointer['version']} has no readable metrics report"
+    same_eval = (incumbent.get("evaluation", {}).get("data_fingerprint") == metrics["evaluation"]["data_fingerprint"]
+                 and incumbent.get("evaluation", {}).get("config") == metrics["evaluation"]["config"])
+    if not same_eval:
+        try:
+            old_params = params_from_dict(incumbent.get("params", {}))
+        except ValueError as exc:
+            return True, f"the served version {pointer['version']} cannot be re-evaluated ({exc})"
+        if old_params == params:
+            incumbent = {"evaluation": metrics["evaluation"]}
+        else:
+            log(f"re-evaluating the served version {pointer['version']}'s parameters on this data")
+            old = evaluate(split, n_items, blocks, old_params, seed, max_eval_users, log, models=("hybrid",))
+            incumbent = {"evaluation": old}
+    ok, reason = registry.gate(metrics, incumbent)
+    return ok, f"{reason} (served: {pointer['version']})"

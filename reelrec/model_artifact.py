@@ -1,0 +1,145 @@
+"""The served model: one ``.npz`` of numpy arrays written by the training job and read by the API (numpy only,
+no pickle). It holds the hybrid's arrays (``reelrec.scoring.HybridModel``) and the titles as they were at
+training time (ids in the model's item order, display fields, genres), so the API answers without the lake.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings, write_npz
+from reelrec.confidence import ConfidenceMap
+from reelrec.scoring import HybridModel
+
+FORMAT = 1  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
+_SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every")
+
+
+def split_list(value: str | None) -> list[str]:
+    """A comma-separated field (``listed_in``, ``cast``, ...) -> its distinct, trimmed, non-empty values in order."""
+    if not value:
+        return []
+    out: list[str] = []
+    for part in value.split(","):
+        label = " ".join(part.split())
+        if label and label not in out:
+            out.append(label)
+    return out
+
+
+@dataclass(frozen=True)
+class TitleInfo:
+    """Titles in the model's item order (row i = item i): what answers show and what filters need."""
+
+    ids: np.ndarray  # bytes ('S'), sorted: the catalog snapshot's ids at training time
+    title: Strings
+    platform: np.ndarray  # uint8 index into PLATFORMS
+    kind: np.ndarray  # uint8 index into TITLE_TYPES
+    release_year: np.ndarray  # int16, 0 = unknown
+    duration_int: np.ndarray  # int32, -1 = unknown
+    duration_type: np.ndarray  # int8, -1 = unknown
+    genre_indptr: np.ndarray  # int32, len n + 1: title i's genres are genre_indices[indptr[i]:indptr[i+1]]
+    genre_indices: np.ndarray  # int32 into genres
+    genres: Strings  # distinct genre labels, sorted
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_snapshot(cls, snap: CatalogSnapshot) -> TitleInfo:
+        """The display and filter fields of a catalog snapshot, genres parsed once here (not per request)."""
+        per_title = [split_list(snap.listed_in[i]) for i in range(len(snap))]
+        labels = sorted({g for gs in per_title for g in gs})
+        code = {g: j for j, g in enumerate(labels)}
+        indptr = np.zeros(len(per_title) + 1, np.int32)
+        np.cumsum([len(gs) for gs in per_title], out=indptr[1:])
+        indices = np.array([code[g] for gs in per_title for g in gs], np.int32)
+        return cls(snap.ids, snap.title, snap.platform, snap.kind, snap.release_year, snap.duration_int,
+                   snap.duration_type, indptr, indices, Strings.of(labels))
+
+    def row_of(self, title_id: str) -> int | None:
+        """Item index of a (lower-case) title id, or None."""
+        key = title_id.encode("utf-8", "replace")
+        i = int(np.searchsorted(self.ids, key))
+        return i if i < len(self.ids) and self.ids[i] == key else None
+
+    def rows_of(self, title_ids: list[str]) -> np.ndarray:
+        """Item indices of several ids (-1 for unknown ones)."""
+        keys = np.array([t.encode("utf-8", "replace") for t in title_ids], dtype="S") if title_ids else np.zeros(0, "S1")
+        pos = np.clip(np.searchsorted(self.ids, keys), 0, max(len(self.ids) - 1, 0))
+        return np.where(self.ids[pos] == keys, pos, -1) if len(self.ids) else np.full(len(keys), -1)
+
+    def genre_codes(self, row: int) -> np.ndarray:
+        """Genre codes of one title."""
+        return self.genre_indices[self.genre_indptr[row] : self.genre_indptr[row + 1]]
+
+    def card(self, row: int) -> dict:
+        """What an answer shows of a title."""
+        dtype = int(self.duration_type[row])
+        return {
+            "id": self.ids[row].decode(),
+            "title": self.title[row],
+            "platform": CODES["platform"][self.platform[row]],
+            "type": CODES["kind"][self.kind[row]],
+            "release_year": int(self.release_year[row]) or None,
+            "duration": f"{int(self.duration_int[row])} {CODES['duration_type'][dtype]}" if dtype >= 0 else None,
+            "genres": [self.genres[int(g)] for g in self.genre_codes(row)],
+        }
+
+
+@dataclass
+class ModelArtifact:
+    """A trained version: the scorer's arrays, the titles it knows, and a JSON summary (parameters, data)."""
+
+    version: str
+    model: HybridModel
+    titles: TitleInfo
+    info: dict  # JSON-able: catalog version, parameters, training data counts
+
+    def __len__(self) -> int:
+        """Number of titles the model ranks."""
+        return len(self.titles)
+
+    def to_bytes(self) -> bytes:
+        """Serialise as an uncompressed ``.npz``: the API loads it with a copy, no inflate (cold start)."""
+        m = self.model
+        meta = {"format": FORMAT, "version": self.version, "info": self.info,
+                "confidence": {"alpha": m.confidence.alpha, "neutral": m.confidence.neutral,
+                               "neg_alpha": m.confidence.neg_alpha},
+                **{name: getattr(m, name) for name in _SCALARS}}
+        arrays: dict[str, np.ndarray] = {"format": np.array(FORMAT), "meta": np.array(json.dumps(meta))}
+        for f in fields(HybridModel):
+            value = getattr(m, f.name)
+            if isinstance(value, np.ndarray):
+                arrays[f"model.{f.name}"] = value
+        for f in fields(TitleInfo):
+            value = getattr(self.titles, f.name)
+            if isinstance(value, Strings):
+                arrays[f"titles.{f.name}.blob"], arrays[f"titles.{f.name}.offsets"] = value.blob, value.offsets
+            else:
+                arrays[f"titles.{f.name}"] = value
+        return write_npz(arrays, level=None)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ModelArtifact:
+        """Load what ``to_bytes`` wrote; refuses other format versions with a clear error."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            if int(npz["format"]) != FORMAT:
+                raise ValueError(f"model artifact format {int(npz['format'])}, expected {FORMAT}")
+            meta = json.loads(str(npz["meta"]))
+            model_values: dict = {name: meta[name] for name in _SCALARS}
+            model_values["confidence"] = ConfidenceMap(**meta["confidence"])
+            for f in fields(HybridModel):
+                if f.name not in model_values:
+                    model_values[f.name] = npz[f"model.{f.name}"]
+            title_values = {}
+            for f in fields(TitleInfo):
+                if f.type == "Strings":
+                    title_values[f.name] = Strings(npz[f"titles.{f.name}.blob"], npz[f"titles.{f.name}.offsets"])
+                else:
+                    title_values[f.name] = npz[f"titles.{f.name}"]
+        return cls(meta["version"], HybridModel(**model_values), TitleInfo(**title_values), meta["info"])

@@ -1,0 +1,158 @@
+"""Scoring with a fitted hybrid model: numpy only (the API imports this, never scipy, implicit or pyarrow).
+
+The training job's evaluation and the API call the same methods, so what is measured is what is served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from reelrec.confidence import ConfidenceMap
+from reelrec.foldin import fold_in_many
+
+
+def top_n(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n best finite scores, highest first, ties by lower index."""
+    s = np.asarray(scores, dtype=np.float64)
+    n = min(n, int(np.isfinite(s).sum()))
+    if n <= 0:
+        return np.zeros(0, np.int64)
+    cand = np.argpartition(-s, n - 1)[:n] if n < len(s) else np.arange(len(s))
+    cand = np.union1d(cand, np.flatnonzero(s == s[cand].min()))  # the cut may fall inside a tie
+    return cand[np.lexsort((cand, -s[cand]))][:n]
+
+
+def discovery_slots(k: int, every: int) -> int:
+    """How many of k slots go to titles nobody has rated: one per ``every`` started (none below 3 items)."""
+    return 0 if every <= 0 or k < 3 else -(-k // every)
+
+
+@dataclass
+class HybridModel:
+    """Everything scoring needs, as numpy arrays (serving never needs scipy or implicit)."""
+
+    item_factors: np.ndarray  # float32 (n_items x k): every catalog title
+    user_ids: np.ndarray  # int64 sorted ids of the training users
+    user_factors: np.ndarray  # float32 (n_users x k)
+    yty: np.ndarray  # float64 (k x k) = item_factors^T item_factors, for fold-in
+    pop_prior: np.ndarray  # float32 per title: log1p(training ratings)
+    rated: np.ndarray  # bool per title: had training ratings
+    feat_indptr: np.ndarray  # CSR (titles x features) of the per-block L2-normalised feature rows
+    feat_indices: np.ndarray  # int32
+    feat_data: np.ndarray  # float32
+    feat_block: np.ndarray  # int8 per feature column: index into the per-block weights
+    block_weight: np.ndarray  # float32 per block: content_scale * w_b (0 = block not in the blend)
+    similar_weight: np.ndarray  # float32 per block, sum 1: the blocks' weights in title-to-title similarity
+    hist_indptr: np.ndarray  # CSR (users x titles) of the training scores: known users' profiles and filters
+    hist_items: np.ndarray  # uint16 when the catalog has < 65536 titles, else int32
+    hist_scores: np.ndarray  # float32
+    regularization: float
+    confidence: ConfidenceMap
+    pop_weight: float
+    content_center: float
+    discovery_every: int = 0  # one slot in this many shows the best title without ratings (0: none)
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature columns."""
+        return len(self.feat_block)
+
+    def rank(self, scores: np.ndarray, k: int, exclude: np.ndarray | None = None,
+             mask: np.ndarray | None = None) -> np.ndarray:
+        """The k titles to show (the API and the evaluation both rank with this): the best scores, except that
+        ``discovery_slots`` of them go to the best titles without ratings when the best scores hold fewer
+        (titles nobody rated would otherwise almost never be shown: the ratings favour rated titles)."""
+        s = np.array(scores, dtype=np.float64)
+        if exclude is not None and len(exclude):
+            s[np.asarray(exclude, np.int64)] = -np.inf
+        if mask is not None:
+            s[~mask] = -np.inf
+        best = top_n(s, k)
+        slots = discovery_slots(k, self.discovery_every)
+        if not slots or len(best) < k:
+            return best
+        head = best[: k - slots]
+        missing = slots - int((~self.rated[head]).sum())
+        fresh = top_n(np.where(self.rated, -np.inf, s), k)
+        fresh = fresh[~np.isin(fresh, head)][: max(missing, 0)]
+        rest = best[k - slots :]
+        rest = rest[~np.isin(rest, fresh)]
+        return np.concatenate([head, fresh, rest])[:k]
+
+    def user_row(self, user_id: int) -> int | None:
+        """Row of a training user, or None when the model does not know the user."""
+        r = int(np.searchsorted(self.user_ids, user_id))
+        return r if r < len(self.user_ids) and self.user_ids[r] == user_id else None
+
+    def history(self, user_ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(item_idx, scores) of known users."""
+        rows = np.searchsorted(self.user_ids, user_ids)
+        p = self.hist_indptr
+        return [(self.hist_items[p[r] : p[r + 1]], self.hist_scores[p[r] : p[r + 1]]) for r in rows]
+
+    def fold_in(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Factors of users given as (item_idx, score) histories (implicit's recalculate_user, in numpy)."""
+        h = [(np.asarray(i), self.confidence.values(s)) for i, s in histories]
+        return fold_in_many(self.item_factors, self.yty, h, self.regularization)
+
+    @cached_property
+    def item_norms(self) -> np.ndarray:
+        """L2 norm of each title's factors (0 for a title with no factors)."""
+        return np.linalg.norm(self.item_factors, axis=1).astype(np.float32)
+
+    def similar_scores(self, item: int, factor_weight: float = 0.5) -> np.ndarray:
+        """Similarity of every title to ``item``: the blended per-block content cosines (weights sum to 1), plus
+        ``factor_weight`` times the cosine of the ALS factors when both titles were rated (mapped factors of
+        unrated titles all lean the same way, so their cosines say little)."""
+        like = np.array([self.content_center + 1.0], np.float32)
+        sims = self.content_scores(np.array([item]), like, self.similar_weight)
+        if self.rated[item]:
+            norms = self.item_norms
+            dots = self.item_factors @ self.item_factors[item]
+            denom = norms * norms[item]
+            ok = self.rated & (denom > 0)
+            sims[ok] += np.float32(factor_weight) * dots[ok] / denom[ok]
+        return sims
+
+    def content_scores(self, items: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Blended per-block profile cosines of one user against every title (float32, numpy only);
+        ``weights`` per block replaces ``block_weight`` (title similarity uses ``similar_weight``)."""
+        weights = self.block_weight if weights is None else weights
+        out = np.zeros(len(self.item_factors), np.float32)
+        items = np.asarray(items, np.int64)
+        if items.size == 0 or not weights.any():
+            return out
+        w = np.asarray(scores, np.float32) - np.float32(self.content_center)
+        starts, ends = self.feat_indptr[items], self.feat_indptr[items + 1]
+        lens = ends - starts
+        pos = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(lens.sum())
+        profile = np.zeros(self.n_features, np.float32)
+        np.add.at(profile, self.feat_indices[pos], self.feat_data[pos] * np.repeat(w, lens))
+        norms = np.sqrt(np.bincount(self.feat_block, weights=profile.astype(np.float64) ** 2, minlength=len(weights)))
+        scale = np.where(norms > 0, weights / np.where(norms > 0, norms, 1.0), 0.0).astype(np.float32)
+        q = profile * scale[self.feat_block]
+        prod = self.feat_data * q[self.feat_indices]
+        sums = np.add.reduceat(np.r_[prod, np.float32(0)], self.feat_indptr[:-1])
+        sums[self.feat_indptr[:-1] == self.feat_indptr[1:]] = 0.0
+        return sums.astype(np.float32)
+
+    def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """(n x n_items) blended scores for users with factors x and these histories."""
+        s = x @ self.item_factors.T
+        if self.pop_weight:
+            s += np.float32(self.pop_weight) * self.pop_prior
+        for row, (items, scores) in enumerate(histories):
+            s[row] += self.content_scores(items, scores)
+        return s
+
+    def score_known(self, user_ids: np.ndarray) -> np.ndarray:
+        """Scores over the catalog for training users."""
+        rows = np.searchsorted(self.user_ids, user_ids)
+        return self._score(self.user_factors[rows], self.history(user_ids))
+
+    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Scores over the catalog for users given only by their ratings (folded in)."""
+        return self._score(self.fold_in(histories), histories)
