@@ -378,8 +378,11 @@ def test_chalice_config_stages_and_policies():
         assert settings["autogen_policy"] is False
         policy = json.loads((chalice_dir / settings["iam_policy_file"]).read_text())
         grants = {(a, r) for s in policy["Statement"] for a in s["Action"] for r in s["Resource"]}
-        # the catalog snapshots only: not the training input that also lives under serving/
-        assert {r for a, r in grants if a == "s3:GetObject"} == {f"arn:aws:s3:::{bucket}/lake/serving/catalog/*"}
+        assert settings["environment_variables"]["REELREC_MODELS"] == f"s3://{bucket}/models"
+        # the catalog snapshots and served models only: not the training input under serving/, not the reports
+        assert {r for a, r in grants if a == "s3:GetObject"} == {
+            f"arn:aws:s3:::{bucket}/lake/serving/catalog/*", f"arn:aws:s3:::{bucket}/models/current.json",
+            f"arn:aws:s3:::{bucket}/models/versions/*/model.npz"}
         assert not any(a.startswith("s3:") and a not in ("s3:GetObject", "s3:ListBucket") for a, _ in grants)
         assert 128 <= settings["lambda_memory_size"] <= 3008 and settings["lambda_timeout"] <= 29
     reqs = [line.split(">")[0].split("=")[0].strip() for line in (FUNCTIONS_DIR / "requirements.txt").read_text().splitlines()

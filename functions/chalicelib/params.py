@@ -191,6 +191,8 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
         body = json.loads(raw) if raw else None
     except ValueError as exc:
         raise bad("body", _shown(str(raw)), "a JSON object", f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:  # json's decoder gives up on very deep nesting ('[[[[...'): not a server error
+        raise bad("body", _shown(str(raw)), "a JSON object", "the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise bad("body", None if raw is None else _shown(str(raw)), 'a JSON object like {"ratings": {"ns1": 4.5}}',
                   'the request body must be a JSON object like {"ratings": {"ns1": 4.5}, "k": 10}')
@@ -208,7 +210,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
     for key, score in ratings.items():
         tid = title_id(key)
         if isinstance(score, bool) or not isinstance(score, int | float) or not (
-                math.isfinite(score) and SCORE_MIN <= score <= SCORE_MAX):
+                SCORE_MIN <= score <= SCORE_MAX and math.isfinite(score)):  # bounds first: a huge int can't be a float
             raise bad(f"ratings.{_shown(key, 40)}", _shown(json.dumps(score)), RATING_RULE)
         if tid in parsed:
             raise bad(f"ratings.{_shown(key, 40)}", _shown(key), "each title once",
