@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 HOME_DIR ?= .reelrec
 RAW ?= $(HOME_DIR)/raw
 LAKE ?= $(HOME_DIR)/lake
+MODELS ?= $(HOME_DIR)/models
 PRESET ?= small
 SEED ?= 0
 PORT ?= 8000
@@ -14,7 +15,7 @@ API_OUT ?= build/api
 export REELREC_HOME ?= $(HOME_DIR)
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install run data etl eda test lint bench-etl api-vendor api-package api-local bench-api clean
+.PHONY: install run data etl eda train test lint bench-etl api-vendor api-package api-local bench-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: on a fresh clone, install, generate sample raw data when none is there, run the pipeline
-run: install data etl eda
+run: install data etl eda train
 
 ## make data: seeded sample raw data into $(RAW), unless it already holds titles (give RAW=... to use yours)
 data: install
@@ -39,6 +40,10 @@ etl: install
 ## make eda: the EDA report of $(LAKE) (HTML + JSON) into the lake's reports/eda/ and .reelrec/reports/eda/
 eda: install
 	$(PY) -m reports --lake $(LAKE) --raw $(RAW)
+
+## make train: the training job on $(LAKE): evaluate, publish a model version to $(MODELS), promote it if not worse
+train: install
+	$(PY) -m model_training --lake $(LAKE) --models $(MODELS)
 
 ## make test: lint and the whole test suite
 test: install
@@ -61,7 +66,7 @@ api-package: install
 
 ## make api-local: serve the API on http://127.0.0.1:$(PORT) over $(LAKE); stage local, as dev would point at S3
 api-local: install
-	cd functions && REELREC_LAKE=$(abspath $(LAKE)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
+	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
 
 ## make bench-api: API latency (in-process vs pandas, chalice local, cold start) at course scale, docs/benchmarks.md
 bench-api: install

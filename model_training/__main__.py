@@ -6,9 +6,10 @@ import argparse
 import sys
 import time
 
+from model_training import registry
 from model_training.job import DEFAULT_MAX_EVAL_USERS, TrainingError, run
 from reelrec.config import area_uri
-from reelrec.storage import StoreError, open_store
+from reelrec.storage import Store, StoreError, open_store
 
 
 def _positive(text: str) -> int:
@@ -22,6 +23,21 @@ def _positive(text: str) -> int:
     return value
 
 
+def manage(models: Store, rollback: str | None, log) -> int:
+    """``--list`` and ``--rollback``: the registry by hand."""
+    if rollback:
+        pointer = registry.rollback(models, rollback)
+        log(f"now serving {pointer['version']} ({pointer['reason']})")
+        return 0
+    served = registry.current(models)
+    for version in registry.versions(models):
+        report = registry.metrics_of(models, version) or {}
+        gate = report.get("gate", {})
+        mark = "*" if served and served["version"] == version else " "
+        log(f"{mark} {version}  {'promoted' if gate.get('promoted') else 'not promoted'}: {gate.get('reason', '?')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, run, print a summary; exit 0 on a written version (promoted or not), 1 on an error."""
     parser = argparse.ArgumentParser(prog="python -m model_training", description=__doc__)
@@ -31,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-users", type=_positive, default=DEFAULT_MAX_EVAL_USERS,
                         help=f"at most this many users evaluated per mode (default {DEFAULT_MAX_EVAL_USERS})")
     parser.add_argument("--force", action="store_true", help="promote the new version even if the gate refuses it")
+    parser.add_argument("--list", action="store_true", help="list the stored versions and the served one; no training")
+    parser.add_argument("--rollback", metavar="VERSION", help="serve this stored version again; no training")
     args = parser.parse_args(argv)
     started = time.perf_counter()
 
@@ -42,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         if lake.uri == models.uri:
             log(f"error: the lake and the models area are the same place ({lake.uri})")
             return 1
+        if args.list or args.rollback:
+            return manage(models, args.rollback, log)
         models.check_writable()
         log(f"{lake.uri} -> {models.uri}")
         result = run(lake, models, seed=args.seed, max_eval_users=args.eval_users, force=args.force, log=log)

@@ -79,14 +79,15 @@ class TitleInfo:
 
     def card(self, row: int) -> dict:
         """What an answer shows of a title."""
-        dtype = int(self.duration_type[row])
+        dtype, amount = int(self.duration_type[row]), int(self.duration_int[row])
+        unit = CODES["duration_type"][dtype] if dtype >= 0 else ""
         return {
             "id": self.ids[row].decode(),
             "title": self.title[row],
             "platform": CODES["platform"][self.platform[row]],
             "type": CODES["kind"][self.kind[row]],
             "release_year": int(self.release_year[row]) or None,
-            "duration": f"{int(self.duration_int[row])} {CODES['duration_type'][dtype]}" if dtype >= 0 else None,
+            "duration": f"{amount} {unit}{'s' if unit == 'season' and amount != 1 else ''}" if unit else None,
             "genres": [self.genres[int(g)] for g in self.genre_codes(row)],
         }
 

@@ -157,3 +157,16 @@ def test_the_job_needs_no_pyarrow_or_pandas(api_lake, tmp_path):
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_cli_lists_versions_and_rolls_back(api_lake, tmp_path, capsys):
+    lake, models = open_store(api_lake), open_store(tmp_path / "m")
+    first = run(lake, models, **QUIET)
+    second = run(lake, models, force=True, **QUIET)
+    assert main(["--models", str(tmp_path / "m"), "--list"]) == 0
+    listing = capsys.readouterr().out
+    assert f"* {second.version}" in listing and f"  {first.version}" in listing
+    assert main(["--models", str(tmp_path / "m"), "--rollback", first.version]) == 0
+    assert registry.current(models)["version"] == first.version
+    assert main(["--models", str(tmp_path / "m"), "--rollback", "v0"]) == 1
+    assert "no stored model version 'v0'" in capsys.readouterr().out

@@ -107,8 +107,9 @@ def item_ratings(model: ModelArtifact, ratings: dict[str, float]) -> dict[int, f
     unknown = [i for i, r in zip(ids, rows, strict=True) if r < 0]
     if unknown:
         shown = ", ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
-        raise BadRequest(f"unknown title id(s) in ratings: {shown} (not in model {model.version}'s catalog; "
-                         "find ids with /titles/{id} or the title search)", parameter="ratings", unknown_ids=unknown[:100])
+        raise BadRequest(f"unknown title id(s) in ratings: {shown} (not in model {model.version}'s catalog)",
+                         parameter="ratings", value=shown, allowed="title ids of the catalog, e.g. ns1",
+                         unknown_ids=unknown[:100])
     return {int(r): ratings[i] for i, r in zip(ids, rows, strict=True)}
 
 
