@@ -88,9 +88,10 @@ def duration_type(value: str) -> str:
     return canonical
 
 
-def title_id(value: str) -> str:
-    """A title id from the path: percent-escapes decoded once, trimmed, lower-cased, 1 to 32 printable chars."""
-    canonical = unquote(value).strip().lower()
+def title_id(value: str, decode: bool = True) -> str:
+    """A title id: percent-escapes decoded once (path parameters arrive still encoded; ids inside a JSON body do
+    not: ``decode=False``), trimmed, lower-cased, 1 to 32 printable chars."""
+    canonical = (unquote(value) if decode else value).strip().lower()
     if not 0 < len(canonical) <= MAX_ID_CHARS or not canonical.isprintable():
         raise bad("id", value, ID_RULE)
     return canonical
@@ -208,7 +209,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
                   f'an object of 1 to {MAX_NEW_RATINGS} title ids and scores, e.g. {{"ns1": 4.5}}')
     parsed: dict[str, float] = {}
     for key, score in ratings.items():
-        tid = title_id(key)
+        tid = title_id(key, decode=False)
         if isinstance(score, bool) or not isinstance(score, int | float) or not (
                 SCORE_MIN <= score <= SCORE_MAX and math.isfinite(score)):  # bounds first: a huge int can't be a float
             raise bad(f"ratings.{_shown(key, 40)}", _shown(json.dumps(score)), RATING_RULE)
