@@ -12,15 +12,19 @@ from reelrec.config import area_uri
 from reelrec.storage import Store, StoreError, open_store
 
 
-def _positive(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
+def _at_least(low: int):
+    """argparse type: an integer >= low."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+
+    return parse
 
 
 def manage(models: Store, rollback: str | None, log) -> int:
@@ -43,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model_training", description=__doc__)
     parser.add_argument("--lake", help="lake URI (default: $REELREC_LAKE or $REELREC_HOME/lake)")
     parser.add_argument("--models", help="models URI (default: $REELREC_MODELS or $REELREC_HOME/models)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of ALS and of the evaluation's samples (default 0)")
-    parser.add_argument("--eval-users", type=_positive, default=DEFAULT_MAX_EVAL_USERS,
+    parser.add_argument("--seed", type=_at_least(0), default=0, help="seed of ALS and of the evaluation's samples (default 0)")
+    parser.add_argument("--eval-users", type=_at_least(1), default=DEFAULT_MAX_EVAL_USERS,
                         help=f"at most this many users evaluated per mode (default {DEFAULT_MAX_EVAL_USERS})")
     parser.add_argument("--force", action="store_true", help="promote the new version even if the gate refuses it")
     parser.add_argument("--list", action="store_true", help="list the stored versions and the served one; no training")

@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from model_training.data import Ratings
+from reelrec.scoring import top_n
 
 HISTORY_SHARE = 0.7
 TARGET_MIN_SCORE = 4.0
@@ -89,18 +90,13 @@ def user_histories(ratings: Ratings, user_ids: np.ndarray) -> list[tuple[np.ndar
 
 
 def top_k(scores: np.ndarray, exclude: list[np.ndarray], k: int = K) -> np.ndarray:
-    """Top-k item indices per row (highest first; ties by lower index), excluding each row's given items."""
-    s = np.array(scores, dtype=np.float64, copy=True)
-    for row, items in enumerate(exclude):
-        s[row, items] = -np.inf
-    part = np.argpartition(-s, k, axis=1)[:, : k + 1] if s.shape[1] > k + 1 else np.tile(np.arange(s.shape[1]), (len(s), 1))
-    out = np.empty((len(s), k), np.int64)
-    for row in range(len(s)):
-        cand = part[row]
-        # the partition may cut inside a tie: add all items tied with the k-th best
-        kth = np.sort(s[row, cand])[::-1][k - 1] if len(cand) >= k else -np.inf
-        cand = np.union1d(cand, np.flatnonzero(s[row] == kth)) if np.isfinite(kth) else cand
-        best = cand[np.lexsort((cand, -s[row, cand]))][:k]
+    """Top-k item indices per row (highest first; ties by lower index), excluding each row's given items and
+    titles a model cannot score (-inf); rows with fewer than k candidates are padded with -1."""
+    out = np.full((len(scores), k), -1, np.int64)
+    for row in range(len(scores)):
+        s = np.array(scores[row], dtype=np.float64)
+        s[np.asarray(exclude[row], np.int64)] = -np.inf
+        best = top_n(s, k)
         out[row, : len(best)] = best
     return out
 
@@ -177,12 +173,13 @@ def measure(model: Recommender, data: ModeData, k: int = K) -> dict[str, float]:
             all_recs.append(np.stack([rank(row, k, exclude=h[0]) for row, h in zip(s, hists[a:b], strict=True)]))
     recs = np.concatenate(all_recs) if all_recs else np.zeros((0, k), np.int64)
     recall, ndcg = ranking_metrics(recs, data.targets, k)
+    shown = recs[recs >= 0]  # -1 pads lists of models that had fewer than k titles to offer
     return {
         "users": float(len(users)),
         "recall@10": float(recall.mean()) if len(users) else 0.0,
         "ndcg@10": float(ndcg.mean()) if len(users) else 0.0,
-        "coverage": float(len(np.unique(recs)) / n_items),
-        "unrated_share": float((~data.rated_in_train[recs]).mean()) if len(users) else 0.0,
+        "coverage": float(len(np.unique(shown)) / n_items),
+        "unrated_share": float((~data.rated_in_train[shown]).mean()) if len(shown) else 0.0,
         "_ndcg_per_user": ndcg,  # type: ignore[dict-item]
     }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model_training import registry
+from model_training import registry, report
 from model_training.data import Ratings
 from model_training.evaluate import temporal_split
 from model_training.features import build_blocks
@@ -42,6 +42,18 @@ class RunResult:
     reason: str
     current: str | None  # the served version after the run
     metrics: dict
+
+
+def latest_only(ratings: Ratings) -> tuple[Ratings, int]:
+    """One rating per (user, title): the latest (ties: the later row), as ALS training and the API's fold-in see
+    it; also how many earlier ones were dropped."""
+    if len(ratings) == 0:
+        return ratings, 0
+    order = np.lexsort((np.arange(len(ratings)), ratings.timestamps, ratings.item_idx, ratings.user_ids))
+    u, i = ratings.user_ids[order], ratings.item_idx[order]
+    last = np.ones(len(order), bool)
+    last[:-1] = (u[1:] != u[:-1]) | (i[1:] != i[:-1])
+    return ratings.take(np.sort(order[last])), int((~last).sum())
 
 
 def fingerprint(ratings: Ratings, title_ids: np.ndarray) -> str:
@@ -82,10 +94,12 @@ def run(
     snap = load_snapshot(lake)
     catalog = catalog_from_snapshot(snap)
     ratings, dropped = load_ratings(lake, catalog)
+    ratings, repeated = latest_only(ratings)
     step("load", t)
     rate = len(ratings) / max(timings["load"], 1e-9)
     log(f"loaded {len(catalog):,} titles and {len(ratings):,} ratings of {len(np.unique(ratings.user_ids)):,} users "
-        f"({rate / 1e6:.1f} M ratings/s; {dropped:,} ratings of titles no longer in the catalog left out)")
+        f"({rate / 1e6:.1f} M ratings/s; {dropped:,} ratings of titles no longer in the catalog left out, "
+        f"{repeated:,} earlier ratings of a title the user rated again replaced by the latest)")
     if len(ratings) < MIN_RATINGS:
         raise TrainingError(f"{lake.uri}: only {len(ratings)} usable ratings (need at least {MIN_RATINGS}); "
                             "run the ETL on raw ratings first")
@@ -118,6 +132,7 @@ def run(
         "evaluation": {"config": config, "data_fingerprint": data_hash, **evaluation},
         "comparison": comparison(evaluation),
     }
+    seen = registry.current(models)
     promote, reason = decide(models, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force, log)
     metrics["gate"] = {"promoted": promote, "reason": reason}
 
@@ -130,9 +145,40 @@ def run(
     registry.write_version(models, version, blob, metrics, markdown(metrics))
     step("publish", t)
     if promote:
-        registry.promote(models, version, reason)
+        now_served = registry.current(models)
+        if (now_served or {}).get("version") != (seen or {}).get("version"):  # another run promoted meanwhile
+            promote = False
+            reason = (f"not switched: {now_served['version'] if now_served else 'nothing'} became current while "
+                      "this run trained (the gate compared against an older one)")
+            log(reason)
+        else:
+            registry.promote(models, version, reason)
+    registry.prune(models, protect=(version,))
     served = registry.current(models)
     return RunResult(version, promote, reason, served["version"] if served else None, metrics)
+
+
+SHRINK_LIMIT = 0.5  # new data with less than half the served version's ratings or users is refused
+DROP_LIMIT = 0.25  # as is a hybrid nDCG@10 more than 25% below the served version's own (either mode)
+
+
+def data_guard(metrics: dict, incumbent: dict) -> str | None:
+    """On new data, like-for-like says little when the data itself broke (a bad ETL run): refuse when it shrank
+    by half or the hybrid's nDCG@10 collapsed against the served version's own report; None when it looks sane."""
+    new_data, old_data = metrics["data"], incumbent.get("data", {})
+    for what in ("ratings", "users"):
+        old = old_data.get(what)
+        if isinstance(old, int) and new_data[what] < SHRINK_LIMIT * old:
+            return f"the training data shrank: {new_data[what]:,} {what} vs {old:,} for the served version"
+    for mode in report.MODES:
+        try:
+            old = float(incumbent["evaluation"][mode]["hybrid"]["ndcg@10"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        new = metrics["evaluation"][mode]["hybrid"]["ndcg@10"]
+        if new < (1 - DROP_LIMIT) * old:
+            return f"{mode} users' nDCG@10 fell from {old:.4f} (served version, its data) to {new:.4f} on this data"
+    return None
 
 
 def decide(
@@ -151,7 +197,7 @@ def decide(
 
     The served version's report counts only when it was made on the same data and evaluation; otherwise the
     served version's parameters are evaluated on this run's split (when they equal this run's, that evaluation
-    is this run's own, so nothing is refitted)."""
+    is this run's own, so nothing is refitted), after ``data_guard`` checked the new data against the old."""
     if force:
         return True, "forced (--force)"
     pointer = registry.current(models)
@@ -163,6 +209,9 @@ def decide(
     same_eval = (incumbent.get("evaluation", {}).get("data_fingerprint") == metrics["evaluation"]["data_fingerprint"]
                  and incumbent.get("evaluation", {}).get("config") == metrics["evaluation"]["config"])
     if not same_eval:
+        problem = data_guard(metrics, incumbent)
+        if problem:
+            return False, f"{problem}; --force accepts it (served: {pointer['version']})"
         try:
             old_params = params_from_dict(incumbent.get("params", {}))
         except ValueError as exc:

@@ -2,7 +2,8 @@
 
 Every run writes ``versions/<version>/`` (artifact, metrics as JSON and markdown). The pointer ``current.json``
 names the served version; switching is one atomic write of that small object, done last, so an interrupted run
-never changes what is served. The newest few versions are kept, and never the current one is deleted.
+never changes what is served. Every run prunes: the newest few versions, the newest promoted ones and the served
+one are kept.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 from reelrec import layout
 from reelrec.storage import Store, StoreError
 
-KEEP_VERSIONS = 5
+KEEP_VERSIONS = 5  # the newest versions kept, whatever their gate decision
+KEEP_PROMOTED = 2  # and the newest promoted ones, however old: refused runs never push out the last good model
 GATE_METRIC = "ndcg@10"
 GATE_MODEL = "hybrid"
 GATE_MODES = ("known", "new")
@@ -65,7 +67,7 @@ def gate(candidate: dict, incumbent: dict | None) -> tuple[bool, str]:
 
 
 def promote(models: Store, version: str, reason: str) -> dict:
-    """Point the API at ``version`` (one atomic write), then prune old versions."""
+    """Point the API at ``version``: one atomic write of the pointer."""
     pointer = {
         "version": version,
         "key": layout.model_key(version, "model.npz"),
@@ -73,7 +75,6 @@ def promote(models: Store, version: str, reason: str) -> dict:
         "reason": reason,
     }
     models.write_bytes(layout.MODEL_POINTER, json.dumps(pointer).encode())
-    prune(models, keep=KEEP_VERSIONS, protect=version)
     return pointer
 
 
@@ -82,10 +83,16 @@ def versions(models: Store) -> list[str]:
     return sorted({i.key.split("/")[1] for i in models.list(layout.MODEL_VERSIONS) if i.key.count("/") >= 2})
 
 
-def prune(models: Store, keep: int, protect: str) -> list[str]:
-    """Delete all but the newest ``keep`` versions, and never ``protect`` (the served one, however old)."""
+def prune(models: Store, keep: int = KEEP_VERSIONS, protect: tuple[str, ...] = (),
+          keep_promoted: int = KEEP_PROMOTED) -> list[str]:
+    """Delete old versions: keep the newest ``keep``, the newest ``keep_promoted`` that their run promoted, the
+    served one and ``protect``; returns what was deleted (oldest first)."""
     stored = versions(models)
-    doomed = [v for v in stored[: max(len(stored) - max(keep, 1), 0)] if v != protect]
+    served = current(models)
+    kept = set(stored[-max(keep, 1):]) | set(protect) | ({served["version"]} if served else set())
+    promoted = [v for v in reversed(stored) if (metrics_of(models, v) or {}).get("gate", {}).get("promoted")]
+    kept |= set(promoted[:keep_promoted])
+    doomed = [v for v in stored if v not in kept]
     for version in doomed:
         for info in models.list(f"{layout.MODEL_VERSIONS}{version}/"):
             models.delete(info.key)

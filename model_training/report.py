@@ -42,9 +42,12 @@ TARGET_GAIN = 0.10  # the issue's target: hybrid >= best baseline * 1.10 on nDCG
 Log = Callable[[str], None]
 
 
+EVAL_VERSION = 2  # bump when the evaluation or the served ranking changes: older reports are then not comparable
+
+
 def evaluation_config(seed: int, max_users: int) -> dict:
     """What defines the evaluation (two reports are comparable only when this and the data are equal)."""
-    return {"history_share": HISTORY_SHARE, "target_min_score": TARGET_MIN_SCORE, "new_user_share": NEW_USER_SHARE,
+    return {"eval_version": EVAL_VERSION, "history_share": HISTORY_SHARE, "target_min_score": TARGET_MIN_SCORE, "new_user_share": NEW_USER_SHARE,
             "k": 10, "seed": seed, "max_users_per_mode": max_users}
 
 

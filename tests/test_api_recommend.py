@@ -388,9 +388,9 @@ BAD_BODIES = [
     ('{"ratings": {"ns1": 1e400}}', f"ratings.{NS}"),
     ('{"ratings": {"ns1": 1' + "0" * 400 + "}}", f"ratings.{NS}"),  # an int too large for a float
     ({"ratings": {NS: 4, "NS1": 3}}, "ratings.NS1"),
-    ({"ratings": {"": 4}}, "id"),
-    ({"ratings": {"x" * 33: 4}}, "id"),
-    ({"ratings": {"a\nb": 4}}, "id"),
+    ({"ratings": {"": 4}}, "ratings."),  # the parameter names the key (here empty) inside ratings
+    ({"ratings": {"x" * 33: 4}}, "ratings." + "x" * 33),
+    ({"ratings": {"a\nb": 4}}, "ratings.a\nb"),
     ({"ratings": {NS: 4}, "k": True}, "k"),
     ({"ratings": {NS: 4}, "k": 0}, "k"),
     ({"ratings": {NS: 4}, "k": 101}, "k"),

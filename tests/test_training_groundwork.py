@@ -79,6 +79,7 @@ def test_versions_pointer_pruning_and_rollback(tmp_path):
     for name in names:
         registry.write_version(models, name, b"npz", report(0.1, 0.1), "# report")
     registry.promote(models, names[1], "chosen by hand")  # an old one is current: it must survive pruning
+    registry.prune(models)
     kept = registry.versions(models)
     assert kept == [names[1], *names[-registry.KEEP_VERSIONS:]]  # the newest five, and the older current one
     assert registry.current(models)["key"] == layout.model_key(names[1], "model.npz")
@@ -93,7 +94,21 @@ def test_pruning_never_empties_the_store(tmp_path):
     models = open_store(tmp_path / "models")
     for name in ("v1", "v2"):
         registry.write_version(models, name, b"npz", report(0.1, 0.1), "# report")
-    assert registry.prune(models, keep=0, protect="none") == ["v1"] and registry.versions(models) == ["v2"]
+    assert registry.prune(models, keep=0) == ["v1"] and registry.versions(models) == ["v2"]
+
+
+def test_refused_runs_never_push_out_the_last_promoted_versions(tmp_path):
+    models = open_store(tmp_path / "models")
+    good = [f"2026110{i}T000000Z-good" for i in range(1, 4)]
+    for name in good:
+        registry.write_version(models, name, b"npz", {**report(0.2, 0.2), "gate": {"promoted": True}}, "# ok")
+    registry.promote(models, good[-1], "by the gate")
+    refused = [f"2026112{i}T000000Z-bad" for i in range(7)]
+    for name in refused:
+        registry.write_version(models, name, b"npz", {**report(0.1, 0.1), "gate": {"promoted": False}}, "# no")
+        registry.prune(models, protect=(name,))
+    # the served one and the one before it (for a rollback) survive seven refused runs; the oldest good one goes
+    assert registry.versions(models) == [*good[1:], *refused[-registry.KEEP_VERSIONS:]]
 
 
 @pytest.fixture

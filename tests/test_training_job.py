@@ -170,3 +170,57 @@ def test_cli_lists_versions_and_rolls_back(api_lake, tmp_path, capsys):
     assert registry.current(models)["version"] == first.version
     assert main(["--models", str(tmp_path / "m"), "--rollback", "v0"]) == 1
     assert "no stored model version 'v0'" in capsys.readouterr().out
+
+
+def test_data_that_shrank_by_half_is_refused_unless_forced(api_lake, tmp_path, monkeypatch):
+    import model_training.job as job
+
+    lake, models = open_store(api_lake), open_store(tmp_path / "m")
+    first = run(lake, models, **QUIET)
+    real_load = job.load_ratings
+
+    def broken_etl(store, catalog):  # e.g. an ETL run that lost most ratings parts
+        ratings, dropped = real_load(store, catalog)
+        return ratings.take(np.arange(len(ratings)) % 3 == 0), dropped
+
+    monkeypatch.setattr(job, "load_ratings", broken_etl)
+    shrunk = run(lake, models, **QUIET)
+    assert not shrunk.promoted and "the training data shrank" in shrunk.reason
+    assert registry.current(models)["version"] == first.version
+    assert run(lake, models, force=True, **QUIET).promoted
+
+
+def test_a_run_does_not_switch_when_another_promoted_meanwhile(api_lake, tmp_path, monkeypatch):
+    import model_training.job as job
+
+    lake, models = open_store(api_lake), open_store(tmp_path / "m")
+    real_decide = job.decide
+
+    def concurrent(models_store, *args, **kwargs):  # another run promotes while this one is being gated
+        registry.promote(models_store, "20000101T000000Z-other", "the other run")
+        return real_decide(models_store, *args, **kwargs)
+
+    monkeypatch.setattr(job, "decide", concurrent)
+    result = run(lake, models, **QUIET)
+    assert not result.promoted and "became current while this run trained" in result.reason
+    assert registry.current(models)["version"] == "20000101T000000Z-other"
+
+
+def test_repeated_ratings_keep_only_the_latest():
+    from model_training.data import Ratings
+    from model_training.job import latest_only
+
+    r = Ratings(np.array([1, 1, 1, 2]), np.array([5, 5, 6, 5], np.int32), np.array([1.0, 4.5, 3.0, 2.0], np.float32),
+                np.array([10, 20, 15, 10]))
+    kept, dropped = latest_only(r)
+    assert dropped == 1 and kept.scores.tolist() == [4.5, 3.0, 2.0] and kept.timestamps.tolist() == [20, 15, 10]
+
+
+def test_top_k_pads_short_lists_instead_of_repeating_titles():
+    from model_training.evaluate import ranking_metrics, top_k
+
+    scores = np.array([[0.5, -np.inf, 0.9, 0.1, 0.7]])
+    recs = top_k(scores, [np.array([4])], k=4)
+    assert recs.tolist() == [[2, 0, 3, -1]]  # excluded and unscorable titles never fill the list
+    recall, _ = ranking_metrics(recs, [np.array([3])], k=4)
+    assert recall[0] == 1.0

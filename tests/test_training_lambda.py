@@ -78,6 +78,7 @@ def test_stage_config_and_least_privilege_policy():
         settings = config["stages"][stage]
         bucket = f"reelrec-{stage}-data"
         assert settings["autogen_policy"] is False and settings["lambda_timeout"] <= 900
+        assert settings["reserved_concurrency"] == 1  # two runs at once would race on the pointer
         policy = json.loads((APP_DIR / ".chalice" / settings["iam_policy_file"]).read_text())
         grants = {(a, r) for s in policy["Statement"] for a in s["Action"] for r in s["Resource"]}
         assert {r for a, r in grants if a == "s3:PutObject"} == {f"arn:aws:s3:::{bucket}/models/*"}

@@ -209,7 +209,10 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
                   f'an object of 1 to {MAX_NEW_RATINGS} title ids and scores, e.g. {{"ns1": 4.5}}')
     parsed: dict[str, float] = {}
     for key, score in ratings.items():
-        tid = title_id(key, decode=False)
+        try:
+            tid = title_id(key, decode=False)
+        except BadRequest:
+            raise bad(f"ratings.{_shown(key, 40)}", key, ID_RULE) from None
         if isinstance(score, bool) or not isinstance(score, int | float) or not (
                 SCORE_MIN <= score <= SCORE_MAX and math.isfinite(score)):  # bounds first: a huge int can't be a float
             raise bad(f"ratings.{_shown(key, 40)}", _shown(json.dumps(score)), RATING_RULE)

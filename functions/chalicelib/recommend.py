@@ -31,16 +31,13 @@ def _mask(model: ModelArtifact, platform: str | None, type: str | None) -> np.nd
 
 
 def _liked(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """The history titles rated highly (or, if none, the best-rated ones)."""
-    if len(items) == 0:
-        return np.zeros(0, np.int64)
-    best = LIKED_SCORE if (scores >= LIKED_SCORE).any() else scores.max()
-    return np.asarray(items, np.int64)[scores >= best]
+    """The history titles rated highly (score >= 4)."""
+    return np.asarray(items, np.int64)[np.asarray(scores) >= LIKED_SCORE]
 
 
 def _reasons(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray, content: np.ndarray,
              picks: np.ndarray) -> list[str]:
-    """One reason per recommended title (see the module docstring)."""
+    """One reason per recommended title (see the module docstring); with nothing rated highly, no title is named."""
     m, t = model.model, model.titles
     liked = _liked(items, scores)
     out = []
@@ -48,13 +45,18 @@ def _reasons(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.
         factor = float(x @ m.item_factors[j])
         pop = float(m.pop_weight * m.pop_prior[j])
         platform = CODES["platform"][t.platform[j]]
-        if len(liked) and (not m.rated[j] or content[j] > max(factor, pop)):
+        if not m.rated[j] or content[j] > max(factor, pop):
             genres = t.genre_codes(j)
             shared = [i for i in liked if np.intersect1d(genres, t.genre_codes(i)).size]
-            out.append(f"same genres as {t.title[shared[0]]}" if shared else "close in content to titles you liked")
+            if shared:
+                out.append(f"same genres as {t.title[shared[0]]}")
+            else:
+                out.append("close in content to titles you liked" if len(liked) else "close in content to your ratings")
         elif len(liked) and factor >= pop:
             best = liked[int(np.argmax(m.item_factors[liked] @ m.item_factors[j]))]
             out.append(f"because you rated {t.title[best]} highly")
+        elif factor >= pop:
+            out.append("liked by people who rate like you")
         else:
             out.append(f"popular on {platform}")
     return out
