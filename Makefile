@@ -15,7 +15,7 @@ API_OUT ?= build/api
 export REELREC_HOME ?= $(HOME_DIR)
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install run data etl eda train test lint bench-etl api-vendor api-package api-local bench-api clean
+.PHONY: install run data etl eda train test lint bench-etl api-vendor api-package training-package api-local bench-api clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,11 +58,15 @@ bench-etl: install
 
 ## make api-vendor: copy the shared reelrec package into functions/vendor/ (gitignored), which chalice packages
 api-vendor: install
-	$(PY) infra/package_api.py --vendor-only
+	$(PY) infra/package.py api --vendor-only
 
 ## make api-package: api-vendor + `chalice package` (CloudFormation, stage dev) into $(API_OUT), with the sizes
 api-package: install
-	$(PY) infra/package_api.py --out $(API_OUT) --stage dev
+	$(PY) infra/package.py api --out $(API_OUT) --stage dev
+
+## make training-package: the training Lambda's package (numpy, scipy, implicit + reelrec, model_training), sizes
+training-package: install
+	$(PY) infra/package.py training --out build/training --stage dev
 
 ## make api-local: serve the API on http://127.0.0.1:$(PORT) over $(LAKE); stage local, as dev would point at S3
 api-local: install
@@ -71,6 +75,7 @@ api-local: install
 ## make bench-api: API latency (in-process vs pandas, chalice local, cold start) at course scale, docs/benchmarks.md
 bench-api: install
 	$(PY) benchmarks/bench_api.py
+
 
 clean:
 	rm -rf $(HOME_DIR)

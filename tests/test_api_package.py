@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "infra" / "package_api.py"
-NETWORK_EXIT = 3  # infra/package_api.py: the package index is unreachable
+SCRIPT = ROOT / "infra" / "package.py"
+NETWORK_EXIT = 3  # infra/package.py: the package index is unreachable
 FORBIDDEN = ("pyarrow", "pandas", "scipy", "implicit")
 LAMBDA_LIMIT_MIB = 250
 # Runs in `python -S` with PYTHONPATH = the unzipped package only: imports the app and calls its Lambda handler.
@@ -35,9 +35,9 @@ print(json.dumps({"answers": answers, "numpy": numpy.__file__, "path": sys.path,
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
-    """The unzipped deployment.zip of a fresh ``infra/package_api.py`` build (chalice's zip cache reused)."""
+    """The unzipped deployment.zip of a fresh ``infra/package.py api`` build (chalice's zip cache reused)."""
     out = tmp_path_factory.mktemp("api-package")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out / "build")], cwd=ROOT,
+    proc = subprocess.run([sys.executable, str(SCRIPT), "api", "--out", str(out / "build")], cwd=ROOT,
                           capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode == NETWORK_EXIT:
         pytest.skip(f"chalice package cannot download numpy's Lambda wheel (no network): {proc.stderr.splitlines()[-1]}")

@@ -1,10 +1,12 @@
-"""Build the API's Lambda package: vendor the shared ``reelrec`` package, then ``chalice package``.
+"""Build a function's Lambda package: vendor the project's shared packages, then ``chalice package``.
 
-Chalice packages only ``app.py``, ``chalicelib/`` and ``vendor/``, so ``reelrec/`` is copied (not kept in git) into
-``functions/vendor/reelrec`` first. One definition for ``make api-vendor``, ``make api-package`` and the package test.
+Each function is a Chalice app of its own (their dependencies differ): ``api`` (functions/: numpy only) and
+``training`` (model_training/lambda_app/: numpy, scipy, implicit). Chalice packages only ``app.py``, ``chalicelib/``
+and ``vendor/``, so the shared packages are copied (not kept in git) into the app's ``vendor/`` first. One definition
+for the make targets and the package tests.
 
-Usage: ``python infra/package_api.py [--out build/api] [--stage dev] [--vendor-only]``
-Exit codes: 0 built, 1 failed, 3 the package index is unreachable (numpy's Lambda wheel cannot be downloaded).
+Usage: ``python infra/package.py {api,training} [--out build/<function>] [--stage dev] [--vendor-only]``
+Exit codes: 0 built, 1 failed, 3 the package index is unreachable (the Lambda wheels cannot be downloaded).
 """
 
 from __future__ import annotations
@@ -18,12 +20,30 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = ROOT / "functions"
-VENDORED = PROJECT / "vendor" / "reelrec"
-CACHE = PROJECT / ".chalice" / "deployments"  # chalice's own cache: one zip per hash of requirements + code
+CACHE_DIR = Path(".chalice") / "deployments"  # chalice's own cache, per app: one zip per hash of requirements + code
+SKIP = ("__pycache__", "*.pyc")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Chalice app and the project packages it carries: (package folder, extra names to leave out)."""
+
+    project: Path
+    vendored: tuple[tuple[str, tuple[str, ...]], ...]
+    forbidden: tuple[str, ...]  # third-party packages that must never be in its zip
+
+
+FUNCTIONS = {
+    "api": Function(ROOT / "functions", (("reelrec", ()),), ("pyarrow", "pandas", "scipy", "implicit")),
+    # the job without its research (pyarrow) and without the Lambda app itself
+    "training": Function(ROOT / "model_training" / "lambda_app",
+                         (("reelrec", ()), ("model_training", ("lambda_app", "research.py", "lakeio.py", "*.md"))),
+                         ("pyarrow", "pandas")),
+}
 KEEP_CACHED = 3
 NETWORK_EXIT = 3
 # pip's words for "the index could not be reached" (chalice itself reports only "Could not satisfy the requirement")
@@ -34,11 +54,15 @@ NETWORK_ERRORS = re.compile(
 MISSING = re.compile(r"Could not install dependencies:\n((?:\S+\n)+)")
 
 
-def vendor() -> Path:
-    """Copy ``reelrec/`` into ``functions/vendor/reelrec`` (no caches), replacing any older copy."""
-    shutil.rmtree(VENDORED, ignore_errors=True)
-    shutil.copytree(ROOT / "reelrec", VENDORED, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return VENDORED
+def vendor(fn: Function) -> list[Path]:
+    """Copy the function's project packages into its ``vendor/`` (no caches), replacing older copies."""
+    copied = []
+    for name, leave_out in fn.vendored:
+        target = fn.project / "vendor" / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(ROOT / name, target, ignore=shutil.ignore_patterns(*SKIP, *leave_out))
+        copied.append(target)
+    return copied
 
 
 def chalice_exe() -> str:
@@ -60,49 +84,54 @@ def probe_index(requirements: Path) -> tuple[str | None, str]:
     return network, "\n".join(ln for ln in lines if ln.startswith("ERROR"))
 
 
-def prune_cache(keep: Path) -> None:
+def prune_cache(cache: Path, keep: Path) -> None:
     """Drop chalice's cached zips except ``keep``'s twin and the newest few."""
-    zips = sorted(CACHE.glob("*.zip"), key=lambda p: p.stat().st_mtime, reverse=True)
+    zips = sorted(cache.glob("*.zip"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in zips[KEEP_CACHED:]:
         if not filecmp.cmp(old, keep, shallow=False):
             old.unlink(missing_ok=True)
 
 
-def drop_cached_twin(zip_path: Path) -> None:
+def drop_cached_twin(cache: Path, zip_path: Path) -> None:
     """Delete chalice's cached copy of a bad package, so the next build does not reuse it."""
-    for cached in CACHE.glob("*.zip"):
+    for cached in cache.glob("*.zip"):
         if cached.stat().st_size == zip_path.stat().st_size and filecmp.cmp(cached, zip_path, shallow=False):
             cached.unlink()
 
 
-def package(out: Path, stage: str = "dev") -> int:
+def package(fn: Function, out: Path, stage: str = "dev") -> int:
     """Vendor, run ``chalice package`` into ``out``; returns 0, 1 or ``NETWORK_EXIT``."""
-    vendor()
+    vendor(fn)
+    project, cache = fn.project, fn.project / CACHE_DIR
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ)
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice wants one; the template uses ${AWS::Region}
     cmd = [chalice_exe(), "package", "--pkg-format", "cloudformation", "--stage", stage, str(out.resolve())]
-    proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     if proc.returncode != 0:
-        network, errors = probe_index(PROJECT / "requirements.txt")
+        network, errors = probe_index(project / "requirements.txt")
         if network:
-            print(f"package_api: the package index is unreachable: {network[:300]}", file=sys.stderr)
+            print(f"package: the package index is unreachable: {network[:300]}", file=sys.stderr)
             return NETWORK_EXIT
-        print(f"package_api: chalice package failed (exit {proc.returncode}); pip alone says:\n{errors or '(ok)'}",
+        print(f"package: chalice package failed (exit {proc.returncode}); pip alone says:\n{errors or '(ok)'}",
               file=sys.stderr)
         return 1
     zip_path = out / "deployment.zip"
     missing = MISSING.search(proc.stdout + proc.stderr)
     if missing:  # chalice carries on without them and caches the broken zip
-        drop_cached_twin(zip_path)
-        print(f"package_api: chalice resolved {', '.join(missing.group(1).split())} for this machine, but the "
+        drop_cached_twin(cache, zip_path)
+        print(f"package: chalice resolved {', '.join(missing.group(1).split())} for this machine, but the "
               "Lambda runtime needs manylinux2014 wheels (glibc 2.26 for python3.11) and that release has none: "
-              "cap the version in functions/requirements.txt (numpy 2.3+ has no such wheel: numpy<2.3)",
+              f"cap the version in {project.relative_to(ROOT)}/requirements.txt (numpy 2.3+ has no such wheel: numpy<2.3)",
               file=sys.stderr)
         return 1
-    prune_cache(zip_path)
+    forbidden = sorted({n.split("-")[0].split(".")[0].lower() for n in sizes(zip_path)[2]} & set(fn.forbidden))
+    if forbidden:
+        print(f"package: {', '.join(forbidden)} must not be in this function's package", file=sys.stderr)
+        return 1
+    prune_cache(cache, zip_path)
     return 0
 
 
@@ -130,14 +159,17 @@ def report(out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, vendor or package, print the sizes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "api", help="output folder (default build/api)")
+    parser.add_argument("function", choices=sorted(FUNCTIONS), help="which function's package")
+    parser.add_argument("--out", type=Path, help="output folder (default build/<function>)")
     parser.add_argument("--stage", default="dev", help="chalice stage (default dev)")
-    parser.add_argument("--vendor-only", action="store_true", help="only copy reelrec into functions/vendor")
+    parser.add_argument("--vendor-only", action="store_true", help="only copy the shared packages into vendor/")
     args = parser.parse_args(argv)
+    fn = FUNCTIONS[args.function]
     if args.vendor_only:
-        print(f"vendored {ROOT / 'reelrec'} -> {vendor()}")
+        for target in vendor(fn):
+            print(f"vendored -> {target}")
         return 0
-    code = package(args.out, args.stage)
+    code = package(fn, args.out or ROOT / "build" / args.function, args.stage)
     if code == 0:
         print(report(args.out))
     return code
