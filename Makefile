@@ -15,7 +15,7 @@ API_OUT ?= build/api
 export REELREC_HOME ?= $(HOME_DIR)
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install run data etl eda train test lint bench-etl api-vendor api-package training-package api-local bench-api clean
+.PHONY: install run data etl eda train test lint bench-etl api-vendor api-package training-package api-local bench-api bench-training clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,9 @@ api-local: install
 bench-api: install
 	$(PY) benchmarks/bench_api.py
 
+## make bench-training: training time + RSS, artifact size, model cold start, recommendation latency, docs/benchmarks.md
+bench-training: install
+	$(PY) benchmarks/bench_training.py
 
 clean:
 	rm -rf $(HOME_DIR)
