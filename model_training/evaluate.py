@@ -45,7 +45,9 @@ class Split:
 def temporal_split(ratings: Ratings, history_share: float = HISTORY_SHARE, min_score: float = TARGET_MIN_SCORE) -> Split:
     """First floor(share * n) ratings of each user by time (at least 1; ties by item index) are history; later
     ratings >= min_score of titles not in the history are targets."""
-    order = np.lexsort((ratings.item_idx, ratings.timestamps, ratings.user_ids))
+    n_keys = int(ratings.item_idx.max()) + 1 if len(ratings) else 1
+    when = ratings.timestamps.astype(np.int64) * n_keys + ratings.item_idx  # (time, item) in one key: 2-key sort
+    order = np.lexsort((when, ratings.user_ids))
     users = ratings.user_ids[order]
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     counts = np.diff(np.r_[starts, len(users)])
@@ -159,19 +161,35 @@ def mode_data(
 
 
 def measure(model: Recommender, data: ModeData, k: int = K) -> dict[str, float]:
-    """Rank the whole catalog minus the history for each evaluated user; the metrics as a dict."""
+    """Rank the whole catalog minus the history for each evaluated user; the metrics as a dict. A model with a
+    ``rank`` method (the hybrid's discovery slot) ranks its own lists, others get ``top_k``."""
+    return measure_rankings(model, data, {"": getattr(model, "rank", None)}, k)[""]
+
+
+def measure_rankings(
+    model: Recommender, data: ModeData, rankers: dict[str, Callable | None], k: int = K
+) -> dict[str, dict[str, float]]:
+    """Like ``measure`` for several rankings of the same scores (computed once): name -> metrics; a ranker is
+    ``rank(scores, k, exclude=...)``, None for plain ``top_k``."""
     n_items = len(data.rated_in_train)
     users, hists = data.users, data.histories
-    all_recs = []
+    lists: dict[str, list[np.ndarray]] = {name: [] for name in rankers}
     for a in range(0, len(users), BATCH):
         b = min(a + BATCH, len(users))
         s = model.score_known(users[a:b]) if data.mode == "known" else model.score_new(hists[a:b])
-        rank = getattr(model, "rank", None)  # a model that ranks itself (the hybrid's discovery slots) does
-        if rank is None:
-            all_recs.append(top_k(s, [h[0] for h in hists[a:b]], k))
-        else:
-            all_recs.append(np.stack([rank(row, k, exclude=h[0]) for row, h in zip(s, hists[a:b], strict=True)]))
-    recs = np.concatenate(all_recs) if all_recs else np.zeros((0, k), np.int64)
+        excluded = [h[0] for h in hists[a:b]]
+        for name, rank in rankers.items():
+            if rank is None:
+                lists[name].append(top_k(s, excluded, k))
+            else:
+                lists[name].append(np.stack([rank(row, k, exclude=e) for row, e in zip(s, excluded, strict=True)]))
+    return {name: _metrics(np.concatenate(v) if v else np.zeros((0, k), np.int64), data, n_items, k)
+            for name, v in lists.items()}
+
+
+def _metrics(recs: np.ndarray, data: ModeData, n_items: int, k: int) -> dict[str, float]:
+    """The report's metrics of one set of lists."""
+    users = data.users
     recall, ndcg = ranking_metrics(recs, data.targets, k)
     shown = recs[recs >= 0]  # -1 pads lists of models that had fewer than k titles to offer
     return {

@@ -49,10 +49,15 @@ def latest_only(ratings: Ratings) -> tuple[Ratings, int]:
     it; also how many earlier ones were dropped."""
     if len(ratings) == 0:
         return ratings, 0
-    order = np.lexsort((np.arange(len(ratings)), ratings.timestamps, ratings.item_idx, ratings.user_ids))
-    u, i = ratings.user_ids[order], ratings.item_idx[order]
+    pair = ratings.user_ids.astype(np.int64) * (int(ratings.item_idx.max()) + 1) + ratings.item_idx
+    order = np.argsort(pair, kind="stable")
+    sorted_pairs = pair[order]
+    if not (sorted_pairs[1:] == sorted_pairs[:-1]).any():  # the usual case: nothing repeated
+        return ratings, 0
+    order = np.lexsort((np.arange(len(ratings)), ratings.timestamps, pair))
+    p = pair[order]
     last = np.ones(len(order), bool)
-    last[:-1] = (u[1:] != u[:-1]) | (i[1:] != i[:-1])
+    last[:-1] = p[1:] != p[:-1]
     return ratings.take(np.sort(order[last])), int((~last).sum())
 
 

@@ -28,6 +28,7 @@ from model_training.evaluate import (
     TARGET_MIN_SCORE,
     Split,
     measure,
+    measure_rankings,
     mode_data,
     public,
 )
@@ -77,10 +78,12 @@ def evaluate(
                 model = fit_content_only(data.train, content_features(blocks, BLEND_BLOCKS), CONTENT_CENTER)
             else:
                 model = fit_hybrid(data.train, blocks, params, seed, als=als)
-            out[mode][name] = public(measure(model, data))  # type: ignore[arg-type]
             if name == "hybrid" and model.discovery_every:  # type: ignore[attr-defined]
                 plain = dataclasses.replace(model, discovery_every=0)  # type: ignore[type-var]
-                out[mode][NO_DISCOVERY] = public(measure(plain, data))
+                both = measure_rankings(model, data, {name: model.rank, NO_DISCOVERY: plain.rank})  # type: ignore
+                out[mode].update({n: public(m) for n, m in both.items()})
+            else:
+                out[mode][name] = public(measure(model, data))  # type: ignore[arg-type]
         log(f"evaluated {mode} users: {len(data.users):,} users, trained on {len(data.train):,} ratings, "
             f"{time.perf_counter() - t:.1f} s")
     return out
