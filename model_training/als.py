@@ -32,19 +32,36 @@ class AlsFactors:
     rated: np.ndarray  # bool per catalog index: had a training rating
 
 
+def user_index(user_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct user ids and each rating's row among them (a lookup table when ids are small
+    non-negative integers, as they are: O(n) instead of np.unique's sort)."""
+    if len(user_ids) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lo, hi = int(user_ids.min()), int(user_ids.max())
+    if lo < 0 or hi >= 50_000_000:
+        return np.unique(user_ids, return_inverse=True)
+    present = np.zeros(hi + 1, bool)
+    present[user_ids] = True
+    lookup = np.cumsum(present, dtype=np.int64) - 1
+    return np.flatnonzero(present).astype(np.int64), lookup[user_ids]
+
+
 def confidence_matrix(
     ratings: Ratings, n_items: int, cmap: ConfidenceMap | None
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Users x items CSR of signed confidences (raw scores when cmap is None; repeated ratings: the latest
     wins) and the sorted user ids."""
-    user_ids, rows = np.unique(ratings.user_ids, return_inverse=True)
-    order = np.lexsort((ratings.timestamps, ratings.item_idx, rows))
-    r, i = rows[order], ratings.item_idx[order].astype(np.int64)
-    last = np.ones(len(order), bool)
-    last[:-1] = (r[1:] != r[:-1]) | (i[1:] != i[:-1])
-    last_scores = ratings.scores[order][last]
-    vals = last_scores.astype(np.float32) if cmap is None else cmap.values(last_scores)
-    m = sp.csr_matrix((vals, (r[last], i[last])), shape=(len(user_ids), n_items), dtype=np.float32)
+    user_ids, rows = user_index(ratings.user_ids)
+    if ratings.unique_pairs:  # the job dedupes at load: no sort needed here
+        r, i, scores = rows, ratings.item_idx.astype(np.int64), ratings.scores
+    else:
+        order = np.lexsort((ratings.timestamps, ratings.item_idx, rows))
+        r, i = rows[order], ratings.item_idx[order].astype(np.int64)
+        last = np.ones(len(order), bool)
+        last[:-1] = (r[1:] != r[:-1]) | (i[1:] != i[:-1])
+        r, i, scores = r[last], i[last], ratings.scores[order][last]
+    vals = scores.astype(np.float32) if cmap is None else cmap.values(scores)
+    m = sp.csr_matrix((vals, (r, i)), shape=(len(user_ids), n_items), dtype=np.float32)
     m.sort_indices()
     return m, user_ids
 

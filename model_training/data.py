@@ -42,11 +42,15 @@ class Ratings:
     item_idx: np.ndarray  # int32 into the catalog
     scores: np.ndarray  # float32
     timestamps: np.ndarray  # int64
+    unique_pairs: bool = False  # known to hold at most one rating per (user, title): no dedupe needed downstream
 
     def __len__(self) -> int:
         """Number of ratings."""
         return len(self.user_ids)
 
     def take(self, mask: np.ndarray) -> Ratings:
-        """The ratings selected by a boolean mask or index array."""
-        return Ratings(self.user_ids[mask], self.item_idx[mask], self.scores[mask], self.timestamps[mask])
+        """The ratings selected by a boolean mask or index array (a selection of unique pairs stays unique;
+        an index array could repeat rows, so only a boolean mask keeps the flag)."""
+        mask = np.asarray(mask)
+        keeps = self.unique_pairs and mask.dtype == bool
+        return Ratings(self.user_ids[mask], self.item_idx[mask], self.scores[mask], self.timestamps[mask], keeps)

@@ -56,6 +56,7 @@ def temporal_split(ratings: Ratings, history_share: float = HISTORY_SHARE, min_s
     is_hist = rank < np.repeat(n_hist, counts)
     history = ratings.take(order[is_hist])
     later = ratings.take(order[~is_hist])
+    history.unique_pairs = later.unique_pairs = ratings.unique_pairs  # distinct rows of a permutation
     # (user, item) pairs as one int64 key each; sorted arrays and searchsorted (np.isin / np.unique hash, slowly)
     n_items = int(ratings.item_idx.max()) + 1 if len(ratings) else 1
     good = later.scores >= min_score

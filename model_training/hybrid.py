@@ -88,6 +88,8 @@ def fit_hybrid(
             a = (counts / (counts + p.shrink))[:, None]
             y[rated] = (a * als.item_factors + (1 - a) * mapped)[rated]
     stacked = sp.hstack([blocks[b] for b in BLOCKS], format="csr")
+    transposed = stacked.T.tocsr()  # features x titles: what a request walks (only the profile's columns)
+    transposed.sort_indices()
     feat_block = np.concatenate([np.full(blocks[b].shape[1], j, np.int8) for j, b in enumerate(BLOCKS)])
     bw = dict(p.blend_blocks)
     block_weight = np.asarray([p.content_scale * bw.get(b, 0.0) for b in BLOCKS], np.float32)
@@ -103,6 +105,9 @@ def fit_hybrid(
         feat_indptr=stacked.indptr.astype(np.int64),
         feat_indices=stacked.indices.astype(np.int32),
         feat_data=stacked.data.astype(np.float32),
+        feat_t_indptr=transposed.indptr.astype(np.int64),
+        feat_t_rows=transposed.indices.astype(np.int32),
+        feat_t_data=transposed.data.astype(np.float32),
         feat_block=feat_block,
         block_weight=block_weight,
         similar_weight=similar_weight / similar_weight.sum(),

@@ -53,17 +53,23 @@ def latest_only(ratings: Ratings) -> tuple[Ratings, int]:
     order = np.argsort(pair, kind="stable")
     sorted_pairs = pair[order]
     if not (sorted_pairs[1:] == sorted_pairs[:-1]).any():  # the usual case: nothing repeated
-        return ratings, 0
+        return Ratings(ratings.user_ids, ratings.item_idx, ratings.scores, ratings.timestamps, True), 0
     order = np.lexsort((np.arange(len(ratings)), ratings.timestamps, pair))
     p = pair[order]
     last = np.ones(len(order), bool)
     last[:-1] = p[1:] != p[:-1]
-    return ratings.take(np.sort(order[last])), int((~last).sum())
+    keep = np.zeros(len(ratings), bool)
+    keep[order[last]] = True
+    deduped = ratings.take(keep)
+    deduped.unique_pairs = True
+    return deduped, int((~last).sum())
 
 
 def fingerprint(ratings: Ratings, title_ids: np.ndarray) -> str:
-    """Hash of the training data (ratings in a canonical order and the catalog's ids): equal data, equal hash."""
-    order = np.lexsort((ratings.timestamps, ratings.item_idx, ratings.user_ids))
+    """Hash of the training data (ratings in a canonical order and the catalog's ids): equal data, equal hash.
+    Ratings must hold one per (user, title) (``latest_only``), so that pair alone orders them."""
+    pair = ratings.user_ids.astype(np.int64) * (int(ratings.item_idx.max(initial=0)) + 1) + ratings.item_idx
+    order = np.argsort(pair, kind="stable")
     h = hashlib.blake2b(digest_size=12)
     for array in (ratings.user_ids[order], ratings.item_idx[order], ratings.scores[order], ratings.timestamps[order]):
         h.update(np.ascontiguousarray(array).tobytes())

@@ -15,7 +15,7 @@ from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings, write_npz
 from reelrec.confidence import ConfidenceMap
 from reelrec.scoring import HybridModel
 
-FORMAT = 1  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
+FORMAT = 2  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
 _SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every")
 
 

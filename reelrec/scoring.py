@@ -25,6 +25,15 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     return cand[np.lexsort((cand, -s[cand]))][:n]
 
 
+def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the entries of these rows of a compressed sparse matrix (concatenated), and each row's length."""
+    starts = indptr[rows]
+    lens = indptr[rows + 1] - starts
+    total = int(lens.sum())
+    offsets = np.repeat(starts - np.cumsum(lens) + lens, lens)
+    return offsets + np.arange(total), lens
+
+
 def discovery_slots(k: int, every: int) -> int:
     """How many of k slots go to titles nobody has rated: one per ``every`` started (none below 3 items)."""
     return 0 if every <= 0 or k < 3 else -(-k // every)
@@ -43,6 +52,9 @@ class HybridModel:
     feat_indptr: np.ndarray  # CSR (titles x features) of the per-block L2-normalised feature rows
     feat_indices: np.ndarray  # int32
     feat_data: np.ndarray  # float32
+    feat_t_indptr: np.ndarray  # the same matrix transposed (features x titles, CSC of the above): int64
+    feat_t_rows: np.ndarray  # int32 title index
+    feat_t_data: np.ndarray  # float32
     feat_block: np.ndarray  # int8 per feature column: index into the per-block weights
     block_weight: np.ndarray  # float32 per block: content_scale * w_b (0 = block not in the blend)
     similar_weight: np.ndarray  # float32 per block, sum 1: the blocks' weights in title-to-title similarity
@@ -103,12 +115,16 @@ class HybridModel:
         """L2 norm of each title's factors (0 for a title with no factors)."""
         return np.linalg.norm(self.item_factors, axis=1).astype(np.float32)
 
-    def similar_scores(self, item: int, factor_weight: float = 0.5) -> np.ndarray:
+    def similar_content(self, item: int) -> np.ndarray:
+        """The content part of ``similar_scores``: per-block cosines to ``item`` weighted by ``similar_weight``."""
+        return self.content_scores(np.array([item]), np.array([self.content_center + 1.0]), self.similar_weight)
+
+    def similar_scores(self, item: int, factor_weight: float = 0.5, content: np.ndarray | None = None) -> np.ndarray:
         """Similarity of every title to ``item``: the blended per-block content cosines (weights sum to 1), plus
         ``factor_weight`` times the cosine of the ALS factors when both titles were rated (mapped factors of
-        unrated titles all lean the same way, so their cosines say little)."""
-        like = np.array([self.content_center + 1.0], np.float32)
-        sims = self.content_scores(np.array([item]), like, self.similar_weight)
+        unrated titles all lean the same way, so their cosines say little). ``content``: its content part, if
+        already computed."""
+        sims = (self.similar_content(item) if content is None else content).copy()
         if self.rated[item]:
             norms = self.item_norms
             dots = self.item_factors @ self.item_factors[item]
@@ -119,24 +135,27 @@ class HybridModel:
 
     def content_scores(self, items: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Blended per-block profile cosines of one user against every title (float32, numpy only);
-        ``weights`` per block replaces ``block_weight`` (title similarity uses ``similar_weight``)."""
+        ``weights`` per block replaces ``block_weight`` (title similarity uses ``similar_weight``).
+
+        The profile is built from the rated titles' rows (CSR), then only its non-zero feature columns are
+        walked (the transposed copy, CSC): a request touches the titles sharing a feature with the profile,
+        not every feature of the catalog."""
         weights = self.block_weight if weights is None else weights
-        out = np.zeros(len(self.item_factors), np.float32)
+        n_items = len(self.item_factors)
         items = np.asarray(items, np.int64)
         if items.size == 0 or not weights.any():
-            return out
-        w = np.asarray(scores, np.float32) - np.float32(self.content_center)
-        starts, ends = self.feat_indptr[items], self.feat_indptr[items + 1]
-        lens = ends - starts
-        pos = np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(lens.sum())
-        profile = np.zeros(self.n_features, np.float32)
-        np.add.at(profile, self.feat_indices[pos], self.feat_data[pos] * np.repeat(w, lens))
-        norms = np.sqrt(np.bincount(self.feat_block, weights=profile.astype(np.float64) ** 2, minlength=len(weights)))
-        scale = np.where(norms > 0, weights / np.where(norms > 0, norms, 1.0), 0.0).astype(np.float32)
+            return np.zeros(n_items, np.float32)
+        w = np.asarray(scores, np.float64) - self.content_center
+        pos, lens = _ranges(self.feat_indptr, items)
+        profile = np.bincount(self.feat_indices[pos], weights=self.feat_data[pos] * np.repeat(w, lens),
+                              minlength=self.n_features)
+        norms = np.sqrt(np.bincount(self.feat_block, weights=profile**2, minlength=len(weights)))
+        scale = np.divide(weights, norms, out=np.zeros(len(weights)), where=norms > 0)
         q = profile * scale[self.feat_block]
-        prod = self.feat_data * q[self.feat_indices]
-        sums = np.add.reduceat(np.r_[prod, np.float32(0)], self.feat_indptr[:-1])
-        sums[self.feat_indptr[:-1] == self.feat_indptr[1:]] = 0.0
+        cols = np.flatnonzero(q)
+        pos, lens = _ranges(self.feat_t_indptr, cols)
+        sums = np.bincount(self.feat_t_rows[pos], weights=self.feat_t_data[pos] * np.repeat(q[cols], lens),
+                           minlength=n_items)
         return sums.astype(np.float32)
 
     def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

@@ -224,3 +224,22 @@ def test_top_k_pads_short_lists_instead_of_repeating_titles():
     assert recs.tolist() == [[2, 0, 3, -1]]  # excluded and unscorable titles never fill the list
     recall, _ = ranking_metrics(recs, [np.array([3])], k=4)
     assert recall[0] == 1.0
+
+
+def test_content_scores_equal_the_sparse_matrix_product(api_models):
+    """The API's content scores walk only the profile's columns; the plain product over the whole matrix (scipy,
+    here in the test only) must give the same numbers."""
+    import scipy.sparse as sp
+
+    _, artifact = served(api_models)
+    m = artifact.model
+    f = sp.csr_matrix((m.feat_data, m.feat_indices, m.feat_indptr), shape=(len(m.item_factors), m.n_features))
+    rng = np.random.default_rng(3)
+    for n in (1, 3, 40):
+        items = rng.choice(len(m.item_factors), n, replace=False)
+        scores = rng.choice(np.arange(0.5, 5.5, 0.5), n).astype(np.float32)
+        for weights in (m.block_weight, m.similar_weight):
+            profile = np.asarray(f[items].T @ (scores.astype(np.float64) - m.content_center)).ravel()
+            norms = np.sqrt(np.bincount(m.feat_block, weights=profile**2, minlength=len(weights)))
+            q = profile * np.divide(weights, norms, out=np.zeros(len(weights)), where=norms > 0)[m.feat_block]
+            np.testing.assert_allclose(m.content_scores(items, scores, weights), f @ q, rtol=1e-4, atol=1e-6)

@@ -123,11 +123,11 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10) -> dict:
     if row is None:
         raise NotFound(f"title {title_id!r} is not in model {model.version}'s catalog (titles added since the last "
                        "training appear after the next one)", id=title_id)
-    sims = m.similar_scores(row)
+    content = m.similar_content(row)
+    sims = m.similar_scores(row, content=content)
     picks = m.rank(sims, k, exclude=np.array([row]))
     name = t.title[row]
     genres = t.genre_codes(row)
-    content = m.content_scores(np.array([row]), np.array([m.content_center + 1.0], np.float32), m.similar_weight)
     reasons = []
     for j in picks:
         if m.rated[row] and m.rated[j] and sims[j] - content[j] >= content[j]:
