@@ -25,6 +25,9 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     return cand[np.lexsort((cand, -s[cand]))][:n]
 
 
+WALK_SHARE = 0.25  # content scores walk the profile's columns unless that touches more than this share of the matrix
+
+
 def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the entries of these rows of a compressed sparse matrix (concatenated), and each row's length."""
     starts = indptr[rows]
@@ -137,9 +140,8 @@ class HybridModel:
         """Blended per-block profile cosines of one user against every title (float32, numpy only);
         ``weights`` per block replaces ``block_weight`` (title similarity uses ``similar_weight``).
 
-        The profile is built from the rated titles' rows (CSR), then only its non-zero feature columns are
-        walked (the transposed copy, CSC): a request touches the titles sharing a feature with the profile,
-        not every feature of the catalog."""
+        The profile is built from the rated titles' rows (CSR); then, when its non-zero feature columns are few
+        enough, only those are walked (the transposed copy, CSC), else one pass over every row is cheaper."""
         weights = self.block_weight if weights is None else weights
         n_items = len(self.item_factors)
         items = np.asarray(items, np.int64)
@@ -153,10 +155,21 @@ class HybridModel:
         scale = np.divide(weights, norms, out=np.zeros(len(weights)), where=norms > 0)
         q = profile * scale[self.feat_block]
         cols = np.flatnonzero(q)
+        walk = int((self.feat_t_indptr[cols + 1] - self.feat_t_indptr[cols]).sum())
+        if walk > WALK_SHARE * len(self.feat_data):  # the profile touches most of the matrix: one pass over the rows
+            prod = self.feat_data * q.astype(np.float32)[self.feat_indices]
+            sums = np.add.reduceat(prod, np.minimum(self.feat_indptr[:-1], max(len(prod) - 1, 0)))
+            sums[self._empty_rows] = 0.0
+            return sums.astype(np.float32)
         pos, lens = _ranges(self.feat_t_indptr, cols)
         sums = np.bincount(self.feat_t_rows[pos], weights=self.feat_t_data[pos] * np.repeat(q[cols], lens),
                            minlength=n_items)
         return sums.astype(np.float32)
+
+    @cached_property
+    def _empty_rows(self) -> np.ndarray:
+        """Titles without any feature (their content score is 0)."""
+        return self.feat_indptr[:-1] == self.feat_indptr[1:]
 
     def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """(n x n_items) blended scores for users with factors x and these histories."""

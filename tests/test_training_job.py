@@ -226,11 +226,13 @@ def test_top_k_pads_short_lists_instead_of_repeating_titles():
     assert recall[0] == 1.0
 
 
-def test_content_scores_equal_the_sparse_matrix_product(api_models):
+@pytest.mark.parametrize("walk_share", [0.0, 1e9])  # always one pass over the rows / always walk the columns
+def test_content_scores_equal_the_sparse_matrix_product(api_models, walk_share, monkeypatch):
     """The API's content scores walk only the profile's columns; the plain product over the whole matrix (scipy,
     here in the test only) must give the same numbers."""
     import scipy.sparse as sp
 
+    monkeypatch.setattr("reelrec.scoring.WALK_SHARE", walk_share)
     _, artifact = served(api_models)
     m = artifact.model
     f = sp.csr_matrix((m.feat_data, m.feat_indices, m.feat_indptr), shape=(len(m.item_factors), m.n_features))

@@ -46,10 +46,10 @@ def _reasons(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.
         pop = float(m.pop_weight * m.pop_prior[j])
         platform = CODES["platform"][t.platform[j]]
         if not m.rated[j] or content[j] > max(factor, pop):
-            genres = t.genre_codes(j)
-            shared = [i for i in liked if np.intersect1d(genres, t.genre_codes(i)).size]
-            if shared:
-                out.append(f"same genres as {t.title[shared[0]]}")
+            genres = set(t.genre_codes(j).tolist())
+            shared = next((i for i in liked if genres.intersection(t.genre_codes(i).tolist())), None)
+            if shared is not None:
+                out.append(f"same genres as {t.title[shared]}")
             else:
                 out.append("close in content to titles you liked" if len(liked) else "close in content to your ratings")
         elif len(liked) and factor >= pop:
