@@ -11,6 +11,9 @@ PRESET ?= small
 SEED ?= 0
 PORT ?= 8000
 API_OUT ?= build/api
+STAGE ?= dev
+
+.PHONY: etl-package package deploy
 
 export REELREC_HOME ?= $(HOME_DIR)
 export OPENBLAS_NUM_THREADS ?= 1
@@ -25,8 +28,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: on a fresh clone, install, generate sample raw data when none is there, run the pipeline
-run: install data etl eda train
+## make run: on a fresh clone, install, generate sample raw data when none is there, run the pipeline, then serve
+## the web page on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)
+run: install data etl eda train serve
 
 ## make data: seeded sample raw data into $(RAW), unless it already holds titles (give RAW=... to use yours)
 data: install
@@ -68,8 +72,27 @@ api-package: install
 training-package: install
 	$(PY) infra/package.py training --out build/training --stage dev
 
+## make etl-package: the ETL Lambda's package (pyarrow, numpy + reelrec, etl_job; sam.json with its EventBridge rule)
+etl-package: install
+	$(PY) infra/package.py etl --out build/etl --stage dev
+
+## make package: the three functions' packages, each with its zipped and unzipped size
+package: api-package training-package etl-package
+
+## make deploy STAGE=prod ARTIFACTS_BUCKET=<bucket>: package the three functions for the stage, assemble one stack
+## template (infra/template.yaml + chalice's output), `aws cloudformation package` + `deploy` as stack reelrec-$(STAGE).
+## DRY_RUN=1 builds and prints the AWS commands without running them. docs/deploy.md
+deploy: install
+	$(PY) infra/deploy.py --stage $(STAGE) $(if $(ARTIFACTS_BUCKET),--artifacts-bucket $(ARTIFACTS_BUCKET)) $(if $(DRY_RUN),--dry-run)
+
 ## make api-local: serve the API on http://127.0.0.1:$(PORT) over $(LAKE); stage local, as dev would point at S3
 api-local: install
+	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
+
+## make serve: the web page and the API (chalice local) on http://127.0.0.1:$(PORT)/ over $(LAKE) and $(MODELS)
+.PHONY: serve
+serve: install
+	@echo "reelrec is serving http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
 
 ## make bench-api: API latency (in-process vs pandas, chalice local, cold start) at course scale, docs/benchmarks.md

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from etl_job.entry import open_areas, summary_line
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
-from reelrec.config import area_uri
-from reelrec.storage import StoreError, open_store
+from reelrec.storage import StoreError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,27 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     progress = Progress()
     try:
-        raw, lake = open_store(area_uri("raw", args.raw)), open_store(area_uri("lake", args.lake))
-        if raw.uri == lake.uri:
-            progress.say(f"etl: error: the raw area and the lake are the same place ({raw.uri})")
-            return 1
-        lake.check_writable()
-        if not raw.list("titles/") and not raw.list("ratings/"):
-            progress.say(f"etl: error: no raw inputs under {raw.uri} (expected titles/*.csv and ratings/*.csv)")
-            return 1
+        raw, lake = open_areas(args.raw, args.lake)
         progress.say(f"etl: {raw.uri} -> {lake.uri}")
         manifest = run_etl(raw, lake, full=args.full, progress=progress)
     except (StoreError, OSError) as exc:
         progress.say(f"etl: error: {exc}")
         return 1
-    t = manifest["totals"]
-    rate = t["rows_read"] / max(manifest["seconds"], 1e-6)
-    progress.say(
-        f"etl: {manifest['status']}: {t['inputs']} inputs ({t['processed']} processed, {t['unchanged']} unchanged, "
-        f"{t['duplicate']} duplicate, {t['failed']} failed, {t['deferred']} deferred); {t['rows_read']:,} rows read, "
-        f"{t['rows_written']:,} written, {t['rows_quarantined']:,} quarantined in {manifest['seconds']:.1f} s "
-        f"({rate:,.0f} rows/s); manifest {manifest['run_id']}"
-    )
+    progress.say(f"etl: {summary_line(manifest)}")
     return 0 if manifest["status"] == "ok" else 1
 
 

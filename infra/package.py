@@ -1,11 +1,13 @@
 """Build a function's Lambda package: vendor the project's shared packages, then ``chalice package``.
 
-Each function is a Chalice app of its own (their dependencies differ): ``api`` (functions/: numpy only) and
-``training`` (model_training/lambda_app/: numpy, scipy, implicit). Chalice packages only ``app.py``, ``chalicelib/``
-and ``vendor/``, so the shared packages are copied (not kept in git) into the app's ``vendor/`` first. One definition
-for the make targets and the package tests.
+Each function is a Chalice app of its own (their dependencies differ): ``api`` (functions/: numpy only),
+``training`` (model_training/lambda_app/: numpy, scipy, implicit) and ``etl`` (etl_job/lambda_app/: pyarrow, numpy).
+Chalice packages only ``app.py``, ``chalicelib/`` and ``vendor/``, so the shared packages are copied (not kept in git)
+into the app's ``vendor/`` first. A function's own CloudFormation additions (the ETL's EventBridge trigger) are merged
+into its ``sam.json`` with ``--merge-template``. A package of Lambda's 250 MiB unzipped or more is refused.
+One definition for the make targets, ``infra/deploy.py`` and the package tests.
 
-Usage: ``python infra/package.py {api,training} [--out build/<function>] [--stage dev] [--vendor-only]``
+Usage: ``python infra/package.py {api,etl,training} [--out build/<function>] [--stage dev] [--vendor-only]``
 Exit codes: 0 built, 1 failed, 3 the package index is unreachable (the Lambda wheels cannot be downloaded).
 """
 
@@ -35,6 +37,7 @@ class Function:
     project: Path
     vendored: tuple[tuple[str, tuple[str, ...]], ...]
     forbidden: tuple[str, ...]  # third-party packages that must never be in its zip
+    merge_template: Path | None = None  # CloudFormation merged into its sam.json (chalice --merge-template)
 
 
 FUNCTIONS = {
@@ -43,7 +46,11 @@ FUNCTIONS = {
     "training": Function(ROOT / "model_training" / "lambda_app",
                          (("reelrec", ()), ("model_training", ("lambda_app", "research.py", "lakeio.py", "*.md"))),
                          ("pyarrow", "pandas")),
+    # the ETL without its Lambda app; its trigger (EventBridge rule on raw/) comes from infra/etl-events.json
+    "etl": Function(ROOT / "etl_job" / "lambda_app", (("reelrec", ()), ("etl_job", ("lambda_app",))),
+                    ("scipy", "implicit", "pandas"), ROOT / "infra" / "etl-events.json"),
 }
+LAMBDA_UNZIPPED_LIMIT = 250 * 2**20  # code + layers, unzipped
 KEEP_CACHED = 3
 NETWORK_EXIT = 3
 # pip's words for "the index could not be reached" (chalice itself reports only "Could not satisfy the requirement")
@@ -106,7 +113,10 @@ def package(fn: Function, out: Path, stage: str = "dev") -> int:
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ)
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice wants one; the template uses ${AWS::Region}
-    cmd = [chalice_exe(), "package", "--pkg-format", "cloudformation", "--stage", stage, str(out.resolve())]
+    cmd = [chalice_exe(), "package", "--pkg-format", "cloudformation", "--stage", stage]
+    if fn.merge_template:
+        cmd += ["--merge-template", str(fn.merge_template)]
+    cmd.append(str(out.resolve()))
     proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
     sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
@@ -127,9 +137,14 @@ def package(fn: Function, out: Path, stage: str = "dev") -> int:
               f"cap the version in {project.relative_to(ROOT)}/requirements.txt (numpy 2.3+ has no such wheel: numpy<2.3)",
               file=sys.stderr)
         return 1
-    forbidden = sorted({n.split("-")[0].split(".")[0].lower() for n in sizes(zip_path)[2]} & set(fn.forbidden))
+    _, unzipped, top = sizes(zip_path)
+    forbidden = sorted({n.split("-")[0].split(".")[0].lower() for n in top} & set(fn.forbidden))
     if forbidden:
         print(f"package: {', '.join(forbidden)} must not be in this function's package", file=sys.stderr)
+        return 1
+    if unzipped >= LAMBDA_UNZIPPED_LIMIT:
+        print(f"package: {unzipped / 2**20:.1f} MiB unzipped: over Lambda's {LAMBDA_UNZIPPED_LIMIT // 2**20} MiB",
+              file=sys.stderr)
         return 1
     prune_cache(cache, zip_path)
     return 0
@@ -169,9 +184,10 @@ def main(argv: list[str] | None = None) -> int:
         for target in vendor(fn):
             print(f"vendored -> {target}")
         return 0
-    code = package(fn, args.out or ROOT / "build" / args.function, args.stage)
+    out = args.out or ROOT / "build" / args.function
+    code = package(fn, out, args.stage)
     if code == 0:
-        print(report(args.out))
+        print(report(out))
     return code
 
 

@@ -6,10 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.packaging import build_package
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "infra" / "package.py"
@@ -36,16 +37,7 @@ print(json.dumps({"answers": answers, "numpy": numpy.__file__, "path": sys.path,
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
     """The unzipped deployment.zip of a fresh ``infra/package.py api`` build (chalice's zip cache reused)."""
-    out = tmp_path_factory.mktemp("api-package")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "api", "--out", str(out / "build")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600, check=False)
-    if proc.returncode == NETWORK_EXIT:
-        pytest.skip(f"chalice package cannot download numpy's Lambda wheel (no network): {proc.stderr.splitlines()[-1]}")
-    assert proc.returncode == 0, f"packaging failed:\n{proc.stdout}\n{proc.stderr}"
-    unzipped = out / "unzipped"
-    with zipfile.ZipFile(out / "build" / "deployment.zip") as zf:
-        zf.extractall(unzipped)
-    return unzipped
+    return build_package("api", tmp_path_factory.mktemp("api-package"))
 
 
 def test_package_holds_the_app_reelrec_and_numpy_only(package: Path) -> None:

@@ -7,10 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.packaging import build_package
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "infra" / "package.py"
@@ -28,17 +29,7 @@ print(json.dumps({"result": result, "heavy": heavy, "scipy": sys.modules["scipy"
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("training-package")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "training", "--out", str(out / "build")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900, check=False)
-    if proc.returncode == NETWORK_EXIT:
-        pytest.skip(f"chalice package cannot download the Lambda wheels (no network): {proc.stderr.splitlines()[-1]}")
-    assert proc.returncode == 0, f"packaging failed:\n{proc.stdout}\n{proc.stderr}"
-    assert "MiB unzipped" in proc.stdout  # the build prints its sizes
-    unzipped = out / "unzipped"
-    with zipfile.ZipFile(out / "build" / "deployment.zip") as zf:
-        zf.extractall(unzipped)
-    return unzipped
+    return build_package("training", tmp_path_factory.mktemp("training-package"))
 
 
 def test_package_holds_the_job_and_its_three_libraries_only(package: Path) -> None:

@@ -1,0 +1,84 @@
+"""reelrec's ETL Lambda: brings the lake up to date when raw files land in the raw area, and on demand.
+
+A Chalice app of its own because its package differs from the API's and the training job's: pyarrow + numpy.
+``reelrec`` and ``etl_job`` are vendored at build time (``python infra/package.py etl``). Nothing runs at import
+time (``chalice package`` imports this module).
+
+One Lambda function serves both triggers, so its reserved concurrency of 1 really means one ETL run at a time (runs
+take no lock). The trigger is an EventBridge rule on the data bucket's "Object Created" events under
+``raw/titles/`` and ``raw/ratings/``; it is declared in ``infra/etl-events.json``, which ``infra/package.py``
+merges into this app's ``sam.json``, so the bucket comes from the stack (``Ref: DataBucket``) and not from code.
+Chalice's ``@app.on_cw_event`` would fix the pattern in code and, next to an on-demand ``@app.lambda_function``,
+make a second function with its own concurrency.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chalice import Chalice
+
+app = Chalice(app_name="reelrec-etl")
+log = logging.getLogger("reelrec.etl")
+log.setLevel(logging.INFO)
+
+
+def s3_object(event: object) -> tuple[str, str] | None:
+    """(bucket, key) of an S3 "Object Created" event as EventBridge delivers it; None for anything else."""
+    if not isinstance(event, dict) or event.get("source") != "aws.s3" or event.get("detail-type") != "Object Created":
+        return None
+    detail = event.get("detail") or {}
+    bucket, key = (detail.get("bucket") or {}).get("name"), (detail.get("object") or {}).get("key")
+    return (bucket, key) if isinstance(bucket, str) and isinstance(key, str) else None
+
+
+def run_once(full: bool = False, trigger: str = "on demand") -> dict:
+    """Run the ETL on the stage's raw area and lake; a summary of the run (the manifest has the details).
+
+    Expected failures (no raw inputs, an unreadable store) are answered with ``status: error`` and a one-line
+    message in the log, not a traceback; anything else propagates so the invocation counts as failed."""
+    # imported per call, not at module level: `chalice package` imports this module without pyarrow
+    from etl_job.entry import open_areas, summary_line
+    from etl_job.pipeline import run_etl
+    from etl_job.progress import Progress
+    from reelrec.storage import StoreError
+
+    try:
+        raw, lake = open_areas()
+        log.info("etl: %s -> %s (%s%s)", raw.uri, lake.uri, trigger, ", full" if full else "")
+        manifest = run_etl(raw, lake, full=full, progress=Progress())
+    except (StoreError, OSError) as exc:
+        log.error("etl failed: %s", exc)
+        return {"status": "error", "message": str(exc)}
+    log.info("etl: %s", summary_line(manifest))
+    return {
+        "status": manifest["status"],  # ok, or failed when an input failed or had to wait (see problems)
+        "run_id": manifest["run_id"],
+        "trigger": trigger,
+        "full": full,
+        "totals": manifest["totals"],
+        "seconds": manifest["seconds"],
+        "problems": [{"key": i["key"], "status": i["status"], "error": i["error"]}
+                     for i in manifest["inputs"] if i["status"] in ("failed", "deferred")],
+    }
+
+
+@app.lambda_function(name="etl")
+def etl(event: dict, context: object) -> dict:
+    """EventBridge: an S3 "Object Created" event for the raw area runs the (incremental) ETL.
+    On demand (``aws lambda invoke``): ``{}`` runs it, ``{"full": true}`` rebuilds the lake from the raw area."""
+    created = s3_object(event)
+    if created is None:
+        full = isinstance(event, dict) and event.get("full") is True
+        return run_once(full=full)
+    bucket, key = created
+    from reelrec.config import area_uri
+    from reelrec.storage import S3Store, open_store
+
+    raw = open_store(area_uri("raw"))
+    prefix = f"{raw.prefix}/" if isinstance(raw, S3Store) and raw.prefix else ""
+    inside = isinstance(raw, S3Store) and bucket == raw.bucket and key.startswith(prefix)
+    if not inside or key.endswith("/"):  # another bucket or prefix (a rule too wide), or a folder marker
+        log.info("etl: ignored s3://%s/%s: not a file in the raw area %s", bucket, key, raw.uri)
+        return {"status": "ignored", "message": f"s3://{bucket}/{key} is not a file in the raw area {raw.uri}"}
+    return run_once(trigger=f"s3://{bucket}/{key}")
