@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from chalice import Chalice, Response
-from chalicelib import params, queries, recommend
+from chalicelib import page, params, queries, recommend, search
 from chalicelib.errors import ApiError, Unavailable
 from chalicelib.snapshots import MODEL, SnapshotCache
 
@@ -105,6 +105,30 @@ def similar_titles(id: str) -> dict:
     tid = params.title_id(id)
     kwargs = params.SIMILAR.parse(app.current_request.query_params)
     return recommend.similar(models.get(), tid, **kwargs)
+
+
+@app.route("/titles")
+@json_errors
+def search_titles() -> dict:
+    """Titles whose name contains ``q`` (case-insensitive), best matches first; ``limit`` optional."""
+    return answer(params.SEARCH, search.search_titles)
+
+
+@app.route("/users/examples")
+@json_errors
+def example_users() -> dict:
+    """A few known users to try (spread over how much they rated); ``n`` optional."""
+    kwargs = params.EXAMPLES.parse(app.current_request.query_params)
+    return recommend.examples(models.get(), **kwargs)
+
+
+@app.route("/")
+@json_errors
+def index() -> Response:
+    """The web page (HTML with its CSS and JavaScript inline) that calls the routes above. Query parameters are
+    ignored: a link with ``?utm_source=...`` still opens the page."""
+    web = page.page()
+    return Response(body=web.html, headers=dict(web.headers), status_code=200)
 
 
 @app.route("/health")

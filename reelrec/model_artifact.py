@@ -31,6 +31,15 @@ def split_list(value: str | None) -> list[str]:
     return out
 
 
+def duration_label(amount: int, duration_type: int) -> str | None:
+    """A duration as people read it: ``115 min``, ``1 season``, ``3 seasons``; None when unknown
+    (``duration_type`` is the code into DURATION_TYPES, -1 = unknown)."""
+    if duration_type < 0 or amount < 0:
+        return None
+    unit = CODES["duration_type"][duration_type]
+    return f"{amount} {unit}{'s' if unit == 'season' and amount != 1 else ''}"
+
+
 @dataclass(frozen=True)
 class TitleInfo:
     """Titles in the model's item order (row i = item i): what answers show and what filters need."""
@@ -79,15 +88,13 @@ class TitleInfo:
 
     def card(self, row: int) -> dict:
         """What an answer shows of a title."""
-        dtype, amount = int(self.duration_type[row]), int(self.duration_int[row])
-        unit = CODES["duration_type"][dtype] if dtype >= 0 else ""
         return {
             "id": self.ids[row].decode(),
             "title": self.title[row],
             "platform": CODES["platform"][self.platform[row]],
             "type": CODES["kind"][self.kind[row]],
             "release_year": int(self.release_year[row]) or None,
-            "duration": f"{amount} {unit}{'s' if unit == 'season' and amount != 1 else ''}" if unit else None,
+            "duration": duration_label(int(self.duration_int[row]), int(self.duration_type[row])),
             "genres": [self.genres[int(g)] for g in self.genre_codes(row)],
         }
 

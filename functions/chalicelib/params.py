@@ -234,3 +234,43 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
 
 RECOMMEND = Route({"k": k, "platform": platform, "type": title_type})
 SIMILAR = Route({"k": k})
+
+# -- the web page's helpers: title search and example users ---------------------------------
+Q_MAX_CHARS = 100
+LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 50, 10
+N_MIN, N_MAX, N_DEFAULT = 1, 50, 12
+Q_RULE = (f"text of 1 to {Q_MAX_CHARS} printable characters (case-insensitive; surrounding white space ignored, "
+          "runs of white space count as one space)")
+LIMIT_RULE = f"an integer from {LIMIT_MIN} to {LIMIT_MAX} (default {LIMIT_DEFAULT})"
+N_RULE = f"an integer from {N_MIN} to {N_MAX} (default {N_DEFAULT})"
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # the ETL drops these from text too
+
+
+def search_text(value: str) -> str:
+    """A title search: the ETL's text rules (invisible characters dropped, white space runs folded to one space,
+    trimmed, lower case), then 1 to 100 printable characters."""
+    canonical = " ".join(value.translate(_INVISIBLE).split()).lower()
+    if not 0 < len(canonical) <= Q_MAX_CHARS or not canonical.isprintable():
+        raise bad("q", value, Q_RULE)
+    return canonical
+
+
+def _bounded_int(name: str, value: str, low: int, high: int, rule: str) -> int:
+    text = value.strip()
+    if not _INT.fullmatch(text) or not low <= int(text) <= high:
+        raise bad(name, value, rule)
+    return int(text)
+
+
+def limit(value: str) -> int:
+    """How many search results: ASCII digits (surrounding spaces ignored) in [1, 50]."""
+    return _bounded_int("limit", value, LIMIT_MIN, LIMIT_MAX, LIMIT_RULE)
+
+
+def n_users(value: str) -> int:
+    """How many example users: ASCII digits (surrounding spaces ignored) in [1, 50]."""
+    return _bounded_int("n", value, N_MIN, N_MAX, N_RULE)
+
+
+SEARCH = Route({"q": search_text, "limit": limit}, required=("q",))
+EXAMPLES = Route({"n": n_users})

@@ -137,3 +137,15 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10) -> dict:
         else:
             reasons.append(f"close in content to {name}")
     return {"model_version": model.version, "title_id": t.ids[row].decode(), "items": _items(model, picks, sims, reasons)}
+
+
+def examples(model: ModelArtifact, n: int = 12) -> dict:
+    """``n`` known users to try, spread evenly over the users ordered by number of ratings (then id): the same
+    answer for the same model, from the lightest to the heaviest raters, each with how many titles they rated."""
+    m = model.model
+    sizes = np.diff(m.hist_indptr)
+    order = np.lexsort((m.user_ids, sizes))
+    count = min(n, len(order))
+    picks = order[np.round(np.linspace(0, len(order) - 1, count)).astype(np.int64)] if count else order[:0]
+    return {"model_version": model.version,
+            "users": [{"user_id": int(m.user_ids[r]), "ratings": int(sizes[r])} for r in picks]}
