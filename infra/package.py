@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import fnmatch
 import os
 import re
 import shutil
@@ -38,6 +39,13 @@ class Function:
     vendored: tuple[tuple[str, tuple[str, ...]], ...]
     forbidden: tuple[str, ...]  # third-party packages that must never be in its zip
     merge_template: Path | None = None  # CloudFormation merged into its sam.json (chalice --merge-template)
+    # shared libraries the Lambda image lacks: (wheel to take it from, file in that wheel, path in the zip)
+    native_libs: tuple[tuple[str, str, str], ...] = ()
+
+
+# implicit's wheel links libgomp.so.1 without bundling it (it is not auditwheel-repaired) and the Lambda image has
+# none; scikit-learn's manylinux2014 wheel bundles a repaired copy. Lambda puts /var/task/lib on the library path.
+LIBGOMP = ("scikit-learn>=1.3", "scikit_learn.libs/libgomp-*.so*", "lib/libgomp.so.1")
 
 
 FUNCTIONS = {
@@ -45,7 +53,7 @@ FUNCTIONS = {
     # the job without its research (pyarrow) and without the Lambda app itself
     "training": Function(ROOT / "model_training" / "lambda_app",
                          (("reelrec", ()), ("model_training", ("lambda_app", "research.py", "lakeio.py", "*.md"))),
-                         ("pyarrow", "pandas")),
+                         ("pyarrow", "pandas"), native_libs=(LIBGOMP,)),
     # the ETL without its Lambda app; its trigger (EventBridge rule on raw/) comes from infra/etl-events.json
     "etl": Function(ROOT / "etl_job" / "lambda_app", (("reelrec", ()), ("etl_job", ("lambda_app",))),
                     ("scipy", "implicit", "pandas"), ROOT / "infra" / "etl-events.json"),
@@ -147,6 +155,37 @@ def package(fn: Function, out: Path, stage: str = "dev") -> int:
               file=sys.stderr)
         return 1
     prune_cache(cache, zip_path)
+    return add_native_libs(fn, zip_path)
+
+
+def add_native_libs(fn: Function, zip_path: Path) -> int:
+    """Copy the function's ``native_libs`` from their manylinux2014 wheels into its zip; 0, 1 or NETWORK_EXIT."""
+    for requirement, member, target in fn.native_libs:
+        with tempfile.TemporaryDirectory(prefix="reelrec-lib-") as tmp:
+            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                   "--platform", "manylinux2014_x86_64", "--implementation", "cp",
+                   "--abi", f"cp{sys.version_info.major}{sys.version_info.minor}",
+                   "--python-version", f"{sys.version_info.major}.{sys.version_info.minor}",
+                   "--dest", tmp, requirement]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            wheels = list(Path(tmp).glob("*.whl"))
+            if proc.returncode or not wheels:
+                network = next((ln for ln in (proc.stdout + proc.stderr).splitlines() if NETWORK_ERRORS.search(ln)), None)
+                print(f"package: cannot download {requirement} for {target}: {network or proc.stderr[-300:]}",
+                      file=sys.stderr)
+                return NETWORK_EXIT if network else 1
+            with zipfile.ZipFile(wheels[0]) as wheel:
+                found = [n for n in wheel.namelist() if fnmatch.fnmatch(n, member)]
+                if not found:
+                    print(f"package: {wheels[0].name} has no {member}", file=sys.stderr)
+                    return 1
+                data = wheel.read(found[0])
+        with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as zf:
+            info = zipfile.ZipInfo(target, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o755 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+        print(f"package: added {target} ({len(data) / 2**10:.0f} KiB, from {found[0]} in {wheels[0].name})")
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging import build_package
+from tests.packaging import build_package, unresolved_libraries
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "infra" / "package.py"
@@ -74,3 +74,7 @@ def test_packaged_app_imports_and_answers_on_its_own(package: Path, api_lake: Pa
     assert count["statusCode"] == 200
     body = json.loads(count["body"])
     assert body["platform"] == "netflix" and body["count"] > 0
+
+
+def test_every_packaged_library_finds_what_it_links_on_lambda(package: Path) -> None:
+    assert unresolved_libraries(package) == {}

@@ -18,7 +18,7 @@ from datagen import generate
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
 from reelrec.storage import open_store
-from tests.packaging import build_package
+from tests.packaging import build_package, unresolved_libraries
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "infra" / "package.py"
@@ -87,3 +87,7 @@ def test_packaged_function_runs_the_etl_with_only_the_zip_on_the_path(build: Pat
     for key in ("titles/netflix.parquet", "titles/hulu.parquet", "ratings/1.parquet", "quarantine/ratings/1.parquet"):
         assert pq.read_table(tmp_path / "lake" / key).equals(pq.read_table(reference.root / key)), key
     assert (tmp_path / "lake" / "serving" / "catalog" / "current.json").is_file()
+
+
+def test_every_packaged_library_finds_what_it_links_on_lambda(build: Path) -> None:
+    assert unresolved_libraries(build / "unzipped") == {}

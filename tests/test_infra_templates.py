@@ -64,7 +64,8 @@ def test_base_template_passes_cfn_lint_and_locks_the_bucket_down():
     assert lint_file(BASE) == []
     template = yaml.safe_load(BASE.read_text())
     bucket = template["Resources"]["DataBucket"]
-    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    # data survives a stack deletion; an empty bucket left by a failed first create would block every retry
+    assert bucket["DeletionPolicy"] == "RetainExceptOnCreate" and bucket["UpdateReplacePolicy"] == "Retain"
     props = bucket["Properties"]
     assert props["BucketName"] == {"Fn::Sub": "reelrec-${Stage}-data"}
     (sse,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]

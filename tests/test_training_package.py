@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging import build_package
+from tests.packaging import build_package, unresolved_libraries
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "infra" / "package.py"
@@ -54,3 +54,9 @@ def test_packaged_function_trains_with_only_the_zip_on_the_path(package: Path, a
     assert out["heavy"] == [] and Path(out["scipy"]).resolve().is_relative_to(package.resolve())
     assert out["result"]["status"] == "ok" and out["result"]["promoted"], out["result"]
     assert (tmp_path / "models" / "current.json").is_file()
+
+
+def test_every_packaged_library_finds_what_it_links_on_lambda(package: Path) -> None:
+    """implicit links libgomp.so.1 without bundling it; the Lambda image has none (the build adds it under lib/)."""
+    assert (package / "lib" / "libgomp.so.1").is_file()
+    assert unresolved_libraries(package, skip=("implicit/gpu/",)) == {}
