@@ -128,6 +128,8 @@ def test_card_fields():
 @pytest.mark.parametrize("raw, canonical", [
     ("Crimson", "crimson"), ("  THE   Crimson\tRoad ", "the crimson road"), ("\u200bstar\ufeff", "star"),
     ("É", "é"), ("x" * 100, "x" * 100), ("a\u00a0b", "a b"),
+    ("ocean\u2019s", "ocean's"), ("\u201cup\u201d", '"up"'),  # phones' curly quotes; the titles use straight ones
+    ("pokE\u0301mon", "pok\u00e9mon"),  # a decomposed accent matches the lake's composed (NFC) text
 ])
 def test_search_text_follows_the_etl_text_rules(raw, canonical):
     assert params.search_text(raw) == canonical

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -244,12 +245,15 @@ Q_RULE = (f"text of 1 to {Q_MAX_CHARS} printable characters (case-insensitive; s
 LIMIT_RULE = f"an integer from {LIMIT_MIN} to {LIMIT_MAX} (default {LIMIT_DEFAULT})"
 N_RULE = f"an integer from {N_MIN} to {N_MAX} (default {N_DEFAULT})"
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # the ETL drops these from text too
+# phones type curly quotes ("ocean\u2019s"); the catalogs' titles use straight ones
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def search_text(value: str) -> str:
     """A title search: the ETL's text rules (invisible characters dropped, white space runs folded to one space,
     trimmed, lower case), then 1 to 100 printable characters."""
-    canonical = " ".join(value.translate(_INVISIBLE).split()).lower()
+    composed = unicodedata.normalize("NFC", value).translate(_INVISIBLE).translate(_QUOTES)
+    canonical = " ".join(composed.split()).lower()
     if not 0 < len(canonical) <= Q_MAX_CHARS or not canonical.isprintable():
         raise bad("q", value, Q_RULE)
     return canonical

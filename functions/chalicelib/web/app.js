@@ -66,11 +66,11 @@
 
   /** A query string of the non-empty values. */
   function query(values) {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(values)) {
-      if (value !== null && value !== undefined && String(value).trim() !== "") params.set(key, String(value));
-    }
-    return params.toString();
+    // %20 for spaces, not URLSearchParams' "+": API Gateway is not trusted to read "+" as a space
+    return Object.entries(values)
+      .filter(([, value]) => value !== null && value !== undefined && String(value).trim() !== "")
+      .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+      .join("&");
   }
 
   /** An error in words: what kind of problem, then the API's own message. */
@@ -210,14 +210,14 @@
                        title: `${u.ratings} ratings`,
                        onclick: () => { $("user-id").value = String(u.user_id); showUser(String(u.user_id)); } })));
     } catch (err) {
-      examples = [];
+      examples = null; // not cached: the next "Surprise me" asks again (a model may have appeared meanwhile)
       box.replaceChildren(el("span", { class: "hint", text: explain(err) }));
     }
   }
 
   async function surprise() {
     if (examples === null) await loadExamples();
-    if (!examples.length) {
+    if (!examples || !examples.length) {
       say(userView.status, "There are no example users yet: the model is not trained.", "error");
       return;
     }
@@ -443,12 +443,17 @@
     ];
   }
 
+  let openerSection = null; // the section whose button opened the title dialog (focus goes back there)
+
   async function openTitle(id, item) {
     const token = ++detailToken;
     $("detail-title").textContent = item ? item.title : id;
     $("detail-body").replaceChildren();
     say($("detail-status"), "Loading the title\u2026", "loading");
-    if (!dialog.open) dialog.showModal();
+    if (!dialog.open) {
+      openerSection = document.activeElement ? document.activeElement.closest("section") : null;
+      dialog.showModal();
+    }
     dialog.scrollTop = 0;
     $("detail-close").focus();
     const record = api(`titles/${encodeURIComponent(id)}`);
@@ -574,7 +579,16 @@
     $("qs-scored-value").value = Number(scored.value).toFixed(1);
     $("detail-close").addEventListener("click", () => dialog.close());
     dialog.addEventListener("click", (e) => { if (e.target === dialog) dialog.close(); }); // the backdrop
-    dialog.addEventListener("close", () => { detailToken++; similarView.token++; });
+    dialog.addEventListener("close", () => {
+      detailToken++; similarView.token++;
+      // the dialog gives focus back to its opener; if a redraw removed that button, to the opener's section
+      setTimeout(() => {
+        if ((document.activeElement === document.body || !document.activeElement) && openerSection) {
+          openerSection.setAttribute("tabindex", "-1");
+          openerSection.focus();
+        }
+      }, 0);
+    });
     loadRatings();
     showMine();
     say(searchView.status, "Type part of a title, e.g. \u201ccrimson\u201d.", "");
