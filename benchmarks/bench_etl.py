@@ -71,8 +71,8 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def machine() -> str:
-    """One line naming the CPU, core count, memory and the Python, pyarrow and pandas versions."""
+def machine(libs: tuple[str, ...] = ("pyarrow", "pandas")) -> str:
+    """One line naming the CPU, core count, memory, the OS and the Python and ``libs`` versions."""
     cpu = "unknown CPU"
     info = Path("/proc/cpuinfo")
     if info.exists():
@@ -84,7 +84,7 @@ def machine() -> str:
         kib = int(Path("/proc/meminfo").read_text().split()[1])
         mem = f", {kib / 2**20:.0f} GiB RAM"
     return (f"{cpu}, {cores} cores{mem}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, pyarrow {version('pyarrow')}, pandas {version('pandas')}")
+            f"Python {platform.python_version()}, " + ", ".join(f"{name} {version(name)}" for name in libs))
 
 
 def raw_data(preset: str) -> Path:

@@ -32,7 +32,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -41,13 +40,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
-from bench_etl import ROOT, child_env
+from bench_etl import ROOT, child_env, machine
 
 FUNCTIONS = ROOT / "functions"
 DEFAULT_WORK = Path("/tmp/reelrec-bench")
@@ -111,22 +109,6 @@ print(json.dumps(out))
 
 
 # -- machine and data ---------------------------------------------------------------------------------------------
-def machine() -> str:
-    """nproc, CPU model, RAM, OS, Python and the versions that matter here."""
-    cpu = "unknown CPU"
-    info = Path("/proc/cpuinfo")
-    if info.exists():
-        cpu = next((ln.split(":", 1)[1].strip() for ln in info.read_text().splitlines()
-                    if ln.startswith("model name")), cpu)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    mem = ""
-    if Path("/proc/meminfo").exists():
-        mem = f", {int(Path('/proc/meminfo').read_text().split()[1]) / 2**20:.0f} GiB RAM"
-    libs = ", ".join(f"{name} {version(name)}" for name in ("numpy", "scipy", "implicit", "chalice"))
-    return (f"{cpu}, nproc {cores}{mem}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, {libs}")
-
-
 def run_logged(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> None:
     """Run ``cmd`` from the checkout with its output appended to ``log``; exit with a pointer to it on failure."""
     with open(log, "a") as out:
@@ -686,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="warm rounds; the lowest p99 is kept (default 3)")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(FUNCTIONS)]
-    print(f"machine: {machine()}")
+    print(f"machine: {machine(('numpy', 'scipy', 'implicit', 'chalice'))}")
     print(f"date: {dt.datetime.now(dt.UTC).isoformat(timespec='minutes')}, load average "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     work_dir = args.work.resolve()
