@@ -144,7 +144,8 @@ def run(
         "comparison": comparison(evaluation),
     }
     seen = registry.current(models)
-    promote, reason = decide(models, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force, log)
+    promote, reason = decide(models, seen, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force,
+                             log)
     metrics["gate"] = {"promoted": promote, "reason": reason}
 
     t = time.perf_counter()
@@ -155,17 +156,17 @@ def run(
     metrics["timings"] = {**timings, "total": round(time.perf_counter() - t0, 2)}
     registry.write_version(models, version, blob, metrics, markdown(metrics))
     step("publish", t)
+    served = seen
     if promote:
-        now_served = registry.current(models)
-        if (now_served or {}).get("version") != (seen or {}).get("version"):  # another run promoted meanwhile
+        served = registry.current(models)  # re-read: another run may have promoted meanwhile
+        if (served or {}).get("version") != (seen or {}).get("version"):
             promote = False
-            reason = (f"not switched: {now_served['version'] if now_served else 'nothing'} became current while "
+            reason = (f"not switched: {served['version'] if served else 'nothing'} became current while "
                       "this run trained (the gate compared against an older one)")
             log(reason)
         else:
-            registry.promote(models, version, reason)
+            served = registry.promote(models, version, reason)
     registry.prune(models, protect=(version,))
-    served = registry.current(models)
     return RunResult(version, promote, reason, served["version"] if served else None, metrics)
 
 
@@ -194,6 +195,7 @@ def data_guard(metrics: dict, incumbent: dict) -> str | None:
 
 def decide(
     models: Store,
+    pointer: dict | None,
     metrics: dict,
     params: HybridParams,
     split,
@@ -204,14 +206,13 @@ def decide(
     force: bool,
     log: Log,
 ) -> tuple[bool, str]:
-    """The promotion gate on a like-for-like evaluation.
+    """The promotion gate on a like-for-like evaluation against ``pointer``, the version served when it was read.
 
     The served version's report counts only when it was made on the same data and evaluation; otherwise the
     served version's parameters are evaluated on this run's split (when they equal this run's, that evaluation
     is this run's own, so nothing is refitted), after ``data_guard`` checked the new data against the old."""
     if force:
         return True, "forced (--force)"
-    pointer = registry.current(models)
     if pointer is None:
         return registry.gate(metrics, None)
     incumbent = registry.metrics_of(models, pointer["version"])

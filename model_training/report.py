@@ -64,6 +64,7 @@ def evaluate(
 ) -> dict[str, dict[str, dict[str, float]]]:
     """mode -> model -> public metrics (recall@10, ndcg@10, coverage, unrated_share, users)."""
     out: dict[str, dict[str, dict[str, float]]] = {}
+    content_x = content_features(blocks, BLEND_BLOCKS) if "content-only" in models else None
     for mode in MODES:
         t = time.perf_counter()
         data = mode_data(split, mode, n_items, seed, max_users=max_users)
@@ -75,7 +76,7 @@ def evaluate(
             elif name == "pure ALS":
                 model = PureAls(als, params.als, gram(als.item_factors))
             elif name == "content-only":
-                model = fit_content_only(data.train, content_features(blocks, BLEND_BLOCKS), CONTENT_CENTER)
+                model = fit_content_only(data.train, content_x, CONTENT_CENTER)
             else:
                 model = fit_hybrid(data.train, blocks, params, seed, als=als)
             if name == "hybrid" and model.discovery_every:  # type: ignore[attr-defined]

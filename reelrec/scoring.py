@@ -171,13 +171,20 @@ class HybridModel:
         """Titles without any feature (their content score is 0)."""
         return self.feat_indptr[:-1] == self.feat_indptr[1:]
 
+    def _blend(self, dots: np.ndarray, content: np.ndarray) -> np.ndarray:
+        """The hybrid's score from its ALS part (x_u . y_i) and content part: plus the popularity prior."""
+        return dots + np.float32(self.pop_weight) * self.pop_prior + content
+
+    def score_user(self, x: np.ndarray, items: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One user's scores over the catalog and their content part (the API's reasons read it)."""
+        content = self.content_scores(items, scores)
+        return self._blend(x @ self.item_factors.T, content), content
+
     def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """(n x n_items) blended scores for users with factors x and these histories."""
+        """(n x n_items) blended scores for users with factors x and these histories (one matrix product)."""
         s = x @ self.item_factors.T
-        if self.pop_weight:
-            s += np.float32(self.pop_weight) * self.pop_prior
         for row, (items, scores) in enumerate(histories):
-            s[row] += self.content_scores(items, scores)
+            s[row] = self._blend(s[row], self.content_scores(items, scores))
         return s
 
     def score_known(self, user_ids: np.ndarray) -> np.ndarray:

@@ -72,8 +72,7 @@ def _answer(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.n
             platform: str | None, type: str | None) -> list[dict]:
     """Rank the catalog for a user with factors ``x`` and this history; the history itself is never shown."""
     m = model.model
-    content = m.content_scores(items, scores)
-    total = x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + content
+    total, content = m.score_user(x, items, scores)
     picks = m.rank(total, k, exclude=items, mask=_mask(model, platform, type))
     return _items(model, picks, total, _reasons(model, x, items, scores, content, picks))
 
