@@ -14,10 +14,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from reelrec.search_index import build_search_index
 
+from etl_job.works import group_works
 from reelrec import layout
 from reelrec.catalog_snapshot import (
     CODES,
+    DISPLAY_STRINGS,
     NO_DATE,
     STRING_COLUMNS,
     CatalogSnapshot,
@@ -26,6 +29,7 @@ from reelrec.catalog_snapshot import (
     encode_ids,
 )
 from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
+from reelrec.schemas import DISPLAY_COLUMNS
 from reelrec.storage import Store
 
 AGGREGATE_SCHEMA = pa.schema([("title_id", pa.string()), ("score_sum", pa.float64()), ("score_count", pa.int64())])
@@ -79,21 +83,33 @@ def _codes(column: pa.ChunkedArray, values: tuple[str, ...], dtype) -> np.ndarra
     return pc.fill_null(pc.index_in(column, value_set=pa.array(values)), -1).to_numpy().astype(dtype)
 
 
-def _cast_matrix(cast: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, Strings]:
-    """CSR of each title's distinct cast members over an alphabetically sorted vocabulary."""
+def _names(cast: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Every cast entry (trimmed, non-empty) and the row it belongs to."""
     lists = pc.split_pattern(pc.fill_null(cast, ""), ",").combine_chunks()
     names = pc.utf8_trim_whitespace(lists.flatten())
     rows = pc.list_parent_indices(lists).to_numpy()
     keep = pc.not_equal(names, "").to_numpy(zero_copy_only=False)
-    names, rows = names.filter(pa.array(keep)), rows[keep]
+    return names.filter(pa.array(keep)), rows[keep]
+
+
+def _cast_matrix(cast: pa.ChunkedArray, display: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, Strings, Strings]:
+    """CSR of each title's distinct cast members over an alphabetically sorted vocabulary (the lake's lower-case
+    names), and each vocabulary entry as the catalog first wrote it (``display`` is ``cast`` with its case)."""
+    names, rows = _names(cast)
+    shown, _ = _names(display)
     distinct = pc.unique(names)
     vocab = pc.take(distinct, pc.array_sort_indices(distinct))
     codes = pc.index_in(names, value_set=vocab).to_numpy().astype(np.int64)
+    if len(shown) == len(names):
+        _, first = np.unique(codes, return_index=True)
+        spelled = pc.take(shown, pa.array(first))
+    else:  # cannot happen (display is cast before lower-casing); never show a wrong name
+        spelled = vocab
     pairs = np.unique(rows.astype(np.int64) * len(vocab) + codes)  # one entry per (title, actor)
     pair_rows, pair_actors = pairs // max(len(vocab), 1), pairs % max(len(vocab), 1)
     indptr = np.zeros(len(cast) + 1, np.int32)
     np.cumsum(np.bincount(pair_rows, minlength=len(cast)), out=indptr[1:])
-    return indptr, pair_actors.astype(np.int32), _strings(pa.chunked_array([vocab]))
+    return indptr, pair_actors.astype(np.int32), _strings(pa.chunked_array([vocab])), _strings(pa.chunked_array([spelled]))
 
 
 def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version: str) -> CatalogSnapshot:
@@ -107,8 +123,10 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
     order = pc.sort_indices(joined, sort_keys=[("title", "ascending"), ("id", "ascending")]).to_numpy()
     rank = np.empty(n, np.int32)
     rank[order] = np.arange(n, dtype=np.int32)
-    indptr, indices, actors = _cast_matrix(joined["cast"])
+    indptr, indices, actors, actor_names = _cast_matrix(joined["cast"], joined[DISPLAY_COLUMNS["cast"]])
     days = pc.cast(joined["date_added"], pa.int32())
+    display = {column: _strings(joined[column]) for column in DISPLAY_STRINGS}
+    search = build_search_index(*(_texts(display[DISPLAY_COLUMNS[c]]) for c in ("title", "director", "cast")))
     return CatalogSnapshot(
         version=version,
         ids=encode_ids(joined["id"].to_pylist()),
@@ -125,7 +143,17 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
         date_added=pc.fill_null(days, NO_DATE).to_numpy().astype(np.int32),
         actors=actors,
         **{name: _strings(joined[name]) for name in STRING_COLUMNS},
+        **display,
+        actor_names=actor_names,
+        work=group_works(joined),
+        search_arrays=search.to_arrays(),
     )
+
+
+def _texts(strings: Strings) -> list[str]:
+    """Every string of a blob, decoded once (the search index is built from Python strings)."""
+    blob, offsets = strings.blob.tobytes(), strings.offsets.tolist()
+    return [blob[a:b].decode() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
 
 
 def pointer_format(lake: Store) -> int | None:

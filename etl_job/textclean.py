@@ -1,4 +1,5 @@
-"""Vectorised text rules shared by every text column: lower case, trimmed, one space, no invisibles."""
+"""Vectorised text rules shared by every text column: trimmed, one space, no invisibles; the lake's matching form
+lower-cased, the display form as written."""
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -9,17 +10,27 @@ _INVISIBLE = r"[\x{200b}\x{200c}\x{200d}\x{2060}\x{feff}]"
 _SPACES = r"[\s\x{0b}\x{85}\pZ]+"
 
 
-def clean_text(arr: pa.Array) -> pa.Array:
-    """Lower-case, drop invisible characters, fold white space runs to one space, trim; '' -> null."""
+def display_text(arr: pa.Array) -> pa.Array:
+    """Text as the catalog wrote it, tidied: invisible characters dropped, white space runs folded to one space,
+    trimmed; case kept; '' -> null. (``clean_text`` is this, lower-cased: the lake's matching form.)"""
     arr = pc.replace_substring_regex(arr, _INVISIBLE, "")
     arr = pc.replace_substring_regex(arr, _SPACES, " ")
-    arr = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+    arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
-def clean_list(arr: pa.Array) -> pa.Array:
-    """Clean a comma-separated list: items trimmed, empty items dropped, joined with ', '."""
-    arr = clean_text(arr)
+def clean_text(arr: pa.Array) -> pa.Array:
+    """Lower-case, drop invisible characters, fold white space runs to one space, trim; '' -> null."""
+    return pc.utf8_lower(display_text(arr))
+
+
+def display_list(arr: pa.Array) -> pa.Array:
+    """A comma-separated list as written: items trimmed, empty items dropped, joined with ', '; case kept."""
+    return _tidy_list(display_text(arr))
+
+
+def _tidy_list(arr: pa.Array) -> pa.Array:
+    """Items of a comma-separated list trimmed, empty items dropped, joined with ', '; '' -> null."""
     arr = pc.replace_substring_regex(arr, r"\s*(,\s*)+", ", ")
     arr = pc.replace_substring_regex(arr, r"^[\s,]+|[\s,]+$", "")
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)

@@ -15,9 +15,10 @@ from etl_job import arrow_schemas
 from etl_job.csvread import arrow_error, check_columns, csv_options, read_header
 from etl_job.errors import FileRejected
 from etl_job.quarantine import Quarantine, first_reason
-from etl_job.textclean import clean_list, clean_text
+from etl_job.textclean import clean_text, display_list, display_text
 from reelrec.schemas import (
     DEFAULT_RATING,
+    DISPLAY_COLUMNS,
     MIN_RELEASE_YEAR,
     PLATFORM_LETTER,
     RAW_TITLE_COLUMNS,
@@ -94,7 +95,10 @@ def clean_titles(raw: pa.Table, platform: str, quarantine: Quarantine) -> tuple[
 
     show_id = clean_text(col["show_id"])
     kind = clean_text(col["type"])
-    title = clean_text(col["title"])
+    # what people read (case kept) beside the lake's lower-case matching form of the same text
+    display = {c: display_list(col[c]) for c in LIST_COLUMNS}
+    display.update({c: display_text(col[c]) for c in TEXT_COLUMNS})
+    title = pc.utf8_lower(display["title"])
     rating = clean_text(col["rating"])
     duration = clean_text(col["duration"])
 
@@ -150,13 +154,14 @@ def clean_titles(raw: pa.Table, platform: str, quarantine: Quarantine) -> tuple[
         "show_id": show_id,
         "type": kind,
         "title": title,
-        **{c: clean_list(col[c]) for c in LIST_COLUMNS},
+        **{c: pc.utf8_lower(display[c]) for c in LIST_COLUMNS},
         "date_added": date_added,
         "release_year": year,
         "rating": rating,
         "duration_int": duration_int,
         "duration_type": duration_type,
-        "description": clean_text(col["description"]),
+        "description": pc.utf8_lower(display["description"]),
+        **{DISPLAY_COLUMNS[c]: values for c, values in display.items()},
     }
     table = pa.table(cleaned).select(arrow_schemas.TITLES.names).cast(arrow_schemas.TITLES)
     keep = pc.is_null(reasons)

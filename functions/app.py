@@ -76,16 +76,16 @@ def get_actor() -> dict:
 @app.route("/titles/{id}")
 @json_errors
 def get_title(id: str) -> dict:
-    """One title's lake record with its score."""
-    return answer(params.NO_PARAMS, queries.get_title, params.title_id(id))
+    """One title as people read it, with its score and where it can be watched (``platforms`` optional)."""
+    return answer(params.TITLE, queries.get_title, params.title_id(id))
 
 
 @app.route("/users/{user_id}/recommendations")
 @json_errors
 def user_recommendations(user_id: str) -> dict:
-    """Ranked titles a known user has not rated yet; ``k``, ``platform`` and ``type`` optional."""
+    """Ranked titles a known user has not rated yet; ``k``, ``platform`` or ``platforms``, and ``type`` optional."""
     uid = params.user_id(user_id)
-    kwargs = params.RECOMMEND.parse(app.current_request.query_params)
+    kwargs = params.one_or_more_platforms(params.RECOMMEND.parse(app.current_request.query_params))
     return recommend.for_user(models.get(), uid, **kwargs)
 
 
@@ -101,7 +101,7 @@ def new_user_recommendations() -> dict:
 @app.route("/titles/{id}/similar")
 @json_errors
 def similar_titles(id: str) -> dict:
-    """Titles like this one, rated or not; ``k`` optional."""
+    """Titles like this one, rated or not, never a copy of it; ``k`` and ``platforms`` optional."""
     tid = params.title_id(id)
     kwargs = params.SIMILAR.parse(app.current_request.query_params)
     return recommend.similar(models.get(), tid, **kwargs)
@@ -110,8 +110,10 @@ def similar_titles(id: str) -> dict:
 @app.route("/titles")
 @json_errors
 def search_titles() -> dict:
-    """Titles whose name contains ``q`` (case-insensitive), best matches first; ``limit`` optional."""
-    return answer(params.SEARCH, search.search_titles)
+    """Titles (one per work) whose name, cast or director matches ``q`` as people type it, best matches first;
+    ``limit``, ``offset`` and ``platform(s)`` optional."""
+    kwargs = params.one_or_more_platforms(params.SEARCH.parse(app.current_request.query_params))
+    return search.search_titles(snapshots.get(), **kwargs)
 
 
 @app.route("/users/examples")

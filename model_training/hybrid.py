@@ -63,12 +63,14 @@ def fit_hybrid(
     params: HybridParams | None = None,
     seed: int = 0,
     als: AlsFactors | None = None,
+    work: np.ndarray | None = None,
 ) -> HybridModel:
     """Fit ALS on the training ratings, map title features to factors, assemble the numpy model.
 
     ``blocks`` are the per-block feature matrices of features.build_blocks (titles x values, rows L2-normalised).
     ``als``: factors already fitted on ``train`` with ``params.als`` (the job shares one fit with the pure-ALS
-    baseline)."""
+    baseline). ``work``: per title, its work across services (catalog snapshot's ``work``), so ranked lists hold
+    one copy per work."""
     p = params or HybridParams()
     features = combine_blocks(blocks)  # ridge-map input: default block weights, unit rows
     n_items = features.shape[0]
@@ -119,6 +121,7 @@ def fit_hybrid(
         pop_weight=p.pop_weight,
         content_center=p.content_center,
         discovery_every=p.discovery_every,
+        work=None if work is None else np.asarray(work, np.int32),
     )
 
 

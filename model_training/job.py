@@ -123,11 +123,11 @@ def run(
     t = time.perf_counter()
     split = temporal_split(ratings)
     config = evaluation_config(seed, max_eval_users)
-    evaluation = evaluate(split, len(catalog), blocks, params, seed, max_eval_users, log)
+    evaluation = evaluate(split, len(catalog), blocks, params, seed, max_eval_users, log, work=snap.work)
     step("evaluate", t)
 
     t = time.perf_counter()
-    model = fit_hybrid(ratings, blocks, params, seed)
+    model = fit_hybrid(ratings, blocks, params, seed, work=snap.work)
     step("fit", t)
     log(f"fitted the hybrid on all {len(ratings):,} ratings in {timings['fit']:.1f} s "
         f"({len(ratings) / max(timings['fit'], 1e-9) / 1e6:.2f} M ratings/s)")
@@ -145,7 +145,7 @@ def run(
     }
     seen = registry.current(models)
     promote, reason = decide(models, seen, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force,
-                             log)
+                             log, work=snap.work)
     metrics["gate"] = {"promoted": promote, "reason": reason}
 
     t = time.perf_counter()
@@ -205,6 +205,7 @@ def decide(
     max_eval_users: int,
     force: bool,
     log: Log,
+    work: np.ndarray | None = None,
 ) -> tuple[bool, str]:
     """The promotion gate on a like-for-like evaluation against ``pointer``, the version served when it was read.
 
@@ -232,7 +233,8 @@ def decide(
             incumbent = {"evaluation": metrics["evaluation"]}
         else:
             log(f"re-evaluating the served version {pointer['version']}'s parameters on this data")
-            old = evaluate(split, n_items, blocks, old_params, seed, max_eval_users, log, models=("hybrid",))
+            old = evaluate(split, n_items, blocks, old_params, seed, max_eval_users, log, models=("hybrid",),
+                           work=work)
             incumbent = {"evaluation": old}
     ok, reason = registry.gate(metrics, incumbent)
     return ok, f"{reason} (served: {pointer['version']})"

@@ -11,19 +11,28 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reelrec.schemas import DURATION_TYPES, PLATFORMS, TITLE_TYPES
+from reelrec.copies import Copies
 
-FORMAT = 2  # catalog snapshot layout: bump when it changes (the ETL then republishes, the API refuses old ones)
+if TYPE_CHECKING:
+    from reelrec.search_index import SearchIndex
+from reelrec.schemas import DISPLAY_COLUMNS, DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
+
+FORMAT = 3  # catalog snapshot layout: bump when it changes (the ETL then republishes, the API refuses old ones)
 TRAINING_FORMAT = 1  # training ratings layout
 CODES = {"platform": PLATFORMS, "kind": TITLE_TYPES, "duration_type": DURATION_TYPES}
 NO_DATE = np.iinfo(np.int32).min  # date_added is stored as days since 1970-01-01
 EPOCH = dt.date(1970, 1, 1)
 STRING_COLUMNS = ("title", "director", "cast", "country", "listed_in", "description", "rating")
+# the text fields as the catalog wrote them, beside the lake's lower-case forms above: what answers show
+DISPLAY_STRINGS = tuple(DISPLAY_COLUMNS.values())
+SEARCH_PREFIX = "search."  # the title search's arrays (reelrec.search_index) are stored under this prefix
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,9 @@ class Strings:
 
     def __getitem__(self, i: int) -> str:
         return self.blob[self.offsets[i] : self.offsets[i + 1]].tobytes().decode()
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
 
     @classmethod
     def of(cls, values: Iterable[str]) -> Strings:
@@ -119,9 +131,30 @@ class CatalogSnapshot:
     listed_in: Strings
     description: Strings
     rating: Strings
+    display_title: Strings  # the text fields as written (case kept): what every answer shows
+    display_director: Strings
+    display_cast: Strings
+    display_country: Strings
+    display_listed_in: Strings
+    display_description: Strings
+    actor_names: Strings  # each entry of ``actors`` as the catalog wrote it (first spelling seen)
+    work: np.ndarray  # int32 per row: the smallest row among the copies of the same work (reelrec.copies)
+    search_arrays: dict[str, np.ndarray] = field(default_factory=dict)  # reelrec.search_index.SearchIndex
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def search_index(self) -> SearchIndex:
+        """The title search's index over this snapshot (wraps ``search_arrays``; built by the ETL)."""
+        from reelrec.search_index import SearchIndex
+
+        return SearchIndex.from_arrays(self.search_arrays)
+
+    @cached_property
+    def copies(self) -> Copies:
+        """The catalog's works: where each title can be watched, one copy per work in lists."""
+        return Copies(self.work, self.ids, self.platform)
 
     def row_of(self, title_id: str) -> int | None:
         """Row of ``title_id`` (exact, lower-case lake id), or None."""
@@ -129,23 +162,28 @@ class CatalogSnapshot:
         i = int(np.searchsorted(self.ids, key))
         return i if i < len(self.ids) and self.ids[i] == key else None
 
-    def record(self, row: int) -> dict:
-        """The title's lake record, with its mean score and number of ratings."""
+    def record(self, row: int, platforms: Collection[str] | None = None) -> dict:
+        """The title's record as people read it (text as the catalog wrote it; ``rating``, ids and codes in the
+        lake's lower-case form), with its mean score, number of ratings and where the work can be watched."""
         title_id = self.ids[row].decode()
         days = int(self.date_added[row])
         mean = float(self.score_mean[row])
+        platform = CODES["platform"][self.platform[row]]
         rec = {
             "id": title_id,
-            "platform": CODES["platform"][self.platform[row]],
+            "platform": platform,
+            "platform_name": PLATFORM_NAMES[platform],
             "show_id": title_id[1:],
             "type": CODES["kind"][self.kind[row]],
-            **{name: getattr(self, name)[row] or None for name in STRING_COLUMNS},
+            **{name: getattr(self, DISPLAY_COLUMNS[name])[row] or None for name in DISPLAY_COLUMNS},
+            "rating": self.rating[row] or None,
             "date_added": None if days == NO_DATE else (EPOCH + dt.timedelta(days=days)).isoformat(),
             "release_year": int(self.release_year[row]) or None,
             "duration_int": int(self.duration_int[row]) if self.duration_int[row] >= 0 else None,
             "duration_type": CODES["duration_type"][self.duration_type[row]] if self.duration_type[row] >= 0 else None,
             "score": None if mean != mean else round(mean, 4),
             "score_count": int(self.score_count[row]),
+            "available_on": self.copies.available_on(row, platforms),
         }
         return rec
 
@@ -156,6 +194,8 @@ class CatalogSnapshot:
             value = getattr(self, f.name)
             if isinstance(value, Strings):
                 arrays[f"{f.name}.blob"], arrays[f"{f.name}.offsets"] = value.blob, value.offsets
+            elif f.name == "search_arrays":
+                arrays.update({SEARCH_PREFIX + name: array for name, array in value.items()})
             elif f.name != "version":
                 arrays[f.name] = value
         return write_npz(arrays)
@@ -172,6 +212,9 @@ class CatalogSnapshot:
                     values[f.name] = str(npz["version"])
                 elif f.type == "Strings":
                     values[f.name] = Strings(npz[f"{f.name}.blob"], npz[f"{f.name}.offsets"])
+                elif f.name == "search_arrays":
+                    values[f.name] = {name[len(SEARCH_PREFIX):]: npz[name] for name in npz.files
+                                      if name.startswith(SEARCH_PREFIX)}
                 else:
                     values[f.name] = npz[f.name]
         return cls(**values)

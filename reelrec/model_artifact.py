@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings, write_npz
 from reelrec.confidence import ConfidenceMap
+from reelrec.copies import Copies
+from reelrec.schemas import PLATFORM_NAMES
 from reelrec.scoring import HybridModel
 
-FORMAT = 2  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
+FORMAT = 3  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
 _SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every")
 
 
@@ -53,22 +57,34 @@ class TitleInfo:
     duration_type: np.ndarray  # int8, -1 = unknown
     genre_indptr: np.ndarray  # int32, len n + 1: title i's genres are genre_indices[indptr[i]:indptr[i+1]]
     genre_indices: np.ndarray  # int32 into genres
-    genres: Strings  # distinct genre labels, sorted
+    genres: Strings  # distinct genre labels as the catalogs write them, sorted case-insensitively
+    work: np.ndarray  # int32 per title: the smallest row among the copies of its work (reelrec.copies)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    @cached_property
+    def copies(self) -> Copies:
+        """The catalog's works (where a title can be watched)."""
+        return Copies(self.work, self.ids, self.platform)
+
     @classmethod
     def from_snapshot(cls, snap: CatalogSnapshot) -> TitleInfo:
-        """The display and filter fields of a catalog snapshot, genres parsed once here (not per request)."""
-        per_title = [split_list(snap.listed_in[i]) for i in range(len(snap))]
-        labels = sorted({g for gs in per_title for g in gs})
-        code = {g: j for j, g in enumerate(labels)}
+        """The display and filter fields of a catalog snapshot (titles and genres as written), genres parsed once
+        here, not per request. Genres are one code per lower-case label; the first spelling seen is shown."""
+        per_title = [split_list(snap.display_listed_in[i]) for i in range(len(snap))]
+        spelled: dict[str, str] = {}
+        for gs in per_title:
+            for g in gs:
+                spelled.setdefault(g.lower(), g)
+        keys = sorted(spelled)
+        code = {g: j for j, g in enumerate(keys)}
         indptr = np.zeros(len(per_title) + 1, np.int32)
-        np.cumsum([len(gs) for gs in per_title], out=indptr[1:])
-        indices = np.array([code[g] for gs in per_title for g in gs], np.int32)
-        return cls(snap.ids, snap.title, snap.platform, snap.kind, snap.release_year, snap.duration_int,
-                   snap.duration_type, indptr, indices, Strings.of(labels))
+        lists = [list(dict.fromkeys(code[g.lower()] for g in gs)) for gs in per_title]
+        np.cumsum([len(cs) for cs in lists], out=indptr[1:])
+        indices = np.array([c for cs in lists for c in cs], np.int32)
+        return cls(snap.ids, snap.display_title, snap.platform, snap.kind, snap.release_year, snap.duration_int,
+                   snap.duration_type, indptr, indices, Strings.of(spelled[g] for g in keys), snap.work)
 
     def row_of(self, title_id: str) -> int | None:
         """Item index of a (lower-case) title id, or None."""
@@ -86,16 +102,20 @@ class TitleInfo:
         """Genre codes of one title."""
         return self.genre_indices[self.genre_indptr[row] : self.genre_indptr[row + 1]]
 
-    def card(self, row: int) -> dict:
-        """What an answer shows of a title."""
+    def card(self, row: int, platforms: Collection[str] | None = None) -> dict:
+        """What an answer shows of a title; ``available_on`` lists the work's copies on ``platforms`` (all when
+        None)."""
+        platform = CODES["platform"][self.platform[row]]
         return {
             "id": self.ids[row].decode(),
             "title": self.title[row],
-            "platform": CODES["platform"][self.platform[row]],
+            "platform": platform,
+            "platform_name": PLATFORM_NAMES[platform],
             "type": CODES["kind"][self.kind[row]],
             "release_year": int(self.release_year[row]) or None,
             "duration": duration_label(int(self.duration_int[row]), int(self.duration_type[row])),
             "genres": [self.genres[int(g)] for g in self.genre_codes(row)],
+            "available_on": self.copies.available_on(row, platforms),
         }
 
 
@@ -142,7 +162,7 @@ class ModelArtifact:
             model_values: dict = {name: meta[name] for name in _SCALARS}
             model_values["confidence"] = ConfidenceMap(**meta["confidence"])
             for f in fields(HybridModel):
-                if f.name not in model_values:
+                if f.name not in model_values and f"model.{f.name}" in npz.files:  # optional arrays may be absent
                     model_values[f.name] = npz[f"model.{f.name}"]
             title_values = {}
             for f in fields(TitleInfo):

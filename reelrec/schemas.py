@@ -22,6 +22,8 @@ PLATFORM_FILES = {
 }
 PLATFORMS = ("amazon", "disney", "hulu", "netflix")
 PLATFORM_LETTER = {p: p[0] for p in PLATFORMS}
+# what a sentence calls each platform (ids and parameters stay lower-case)
+PLATFORM_NAMES = {"amazon": "Amazon Prime Video", "disney": "Disney+", "hulu": "Hulu", "netflix": "Netflix"}
 
 # Lake ----------------------------------------------------------------------------------
 TITLE_FIELDS = (
@@ -40,7 +42,10 @@ TITLE_FIELDS = (
     ("duration_type", "string"),
     ("listed_in", "string"),
     ("description", "string"),
+    # the same text fields as the catalog wrote them (case kept, white space normalised): what people read
+    *((f"display_{name}", "string") for name in ("title", "director", "cast", "country", "listed_in", "description")),
 )
+DISPLAY_COLUMNS = {name: f"display_{name}" for name in ("title", "director", "cast", "country", "listed_in", "description")}
 RATING_FIELDS = (
     ("user_id", "int64"),
     ("title_id", "string"),

@@ -11,6 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from reelrec.confidence import ConfidenceMap
+from reelrec.copies import Copies
 from reelrec.foldin import fold_in_many
 
 
@@ -69,6 +70,12 @@ class HybridModel:
     pop_weight: float
     content_center: float
     discovery_every: int = 0  # one slot in this many shows the best title without ratings (0: none)
+    work: np.ndarray | None = None  # int32 per title: copies of one work on several services (reelrec.copies)
+
+    @cached_property
+    def copies(self) -> Copies | None:
+        """The catalog's works, when the model knows them (lists then hold one copy per work)."""
+        return None if self.work is None else Copies(self.work)
 
     @property
     def n_features(self) -> int:
@@ -79,11 +86,18 @@ class HybridModel:
              mask: np.ndarray | None = None) -> np.ndarray:
         """The k titles to show (the API and the evaluation both rank with this): the best scores, except that
         ``discovery_slots`` of them go to the best titles without ratings when the best scores hold fewer
-        (titles nobody rated would otherwise almost never be shown: the ratings favour rated titles)."""
+        (titles nobody rated would otherwise almost never be shown: the ratings favour rated titles).
+
+        One copy per work: ``exclude`` removes every copy of the excluded titles' works, and a work on several
+        services scores as its best copy and is shown as its best copy that ``mask`` allows."""
+        copies = self.copies
         s = np.array(scores, dtype=np.float64)
         if exclude is not None and len(exclude):
-            s[np.asarray(exclude, np.int64)] = -np.inf
-        if mask is not None:
+            gone = np.asarray(exclude, np.int64)
+            s[gone if copies is None else copies.of_many(gone)] = -np.inf
+        if copies is not None:
+            s = copies.one_per_work(s, mask)
+        elif mask is not None:
             s[~mask] = -np.inf
         best = top_n(s, k)
         slots = discovery_slots(k, self.discovery_every)

@@ -24,7 +24,8 @@ ROUTES = {  # path -> (its query parameters, keys of a 200 body)
                      "refresh_error", "model"}),
 }
 TITLE_KEYS = {"id", "platform", "show_id", "type", "title", "director", "cast", "country", "listed_in", "description",
-              "rating", "date_added", "release_year", "duration_int", "duration_type", "score", "score_count"}
+              "rating", "date_added", "release_year", "duration_int", "duration_type", "score", "score_count",
+              "platform_name", "available_on"}
 ERROR_KEYS = {400: {"error", "message", "parameter", "value", "allowed"}, 404: {"error", "message"}}
 
 NASTY = st.sampled_from([

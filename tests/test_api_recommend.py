@@ -83,13 +83,29 @@ def check_ranking(artifact: ModelArtifact, items: list[dict], total: np.ndarray,
     nobody rated; rated and unrated titles each in non-increasing order. Returns the items' rows."""
     m = artifact.model
     rows = rows_of(artifact, items)
-    pool = allowed.copy()
-    pool[np.asarray(exclude, np.int64)] = False
-    assert len(items) == min(k, int(pool.sum())), (len(items), k, int(pool.sum()))
+    # one work across services: a work scores as its best copy and is shown once; excluding a copy excludes it
+    work = artifact.titles.work
+    work_best: dict[int, float] = {}
+    for i, w in enumerate(work.tolist()):
+        work_best[w] = max(work_best.get(w, -np.inf), float(total[i]))
+    total = np.array([work_best[w] for w in work.tolist()])
+    gone = {int(w) for w in work[np.asarray(exclude, np.int64)]}
+    pool = allowed & ~np.isin(work, list(gone))
+    # several allowed copies of one work: only the best-scoring allowed copy can be shown
+    allowed_works = {int(w) for w in work[pool]}
+    assert len(items) == min(k, len(allowed_works)), (len(items), k, len(allowed_works))
     assert len(set(rows.tolist())) == len(rows), "duplicates"
+    assert len(set(work[rows].tolist())) == len(rows), "two copies of one work"
     assert pool[rows].all(), "an excluded or filtered-out title"
     for item, row in zip(items, rows, strict=True):
         assert item["score"] == pytest.approx(float(total[row]), abs=1e-4), item
+    first_copy = np.zeros(len(work), bool)
+    seen: set[int] = set()
+    for i in np.argsort(-np.where(pool, 0, 1), kind="stable"):  # keep one allowed row per work for the best-k check
+        if pool[i] and int(work[i]) not in seen:
+            seen.add(int(work[i]))
+            first_copy[i] = True
+    pool = first_copy
     if not len(rows):
         return rows
     s = total[rows].astype(np.float64)
@@ -134,7 +150,7 @@ def check_user_reasons(artifact: ModelArtifact, items: list[dict], hist_items: n
         elif reason.startswith("because you rated "):
             assert reason.endswith(" highly") and reason[len("because you rated "):-len(" highly")] in liked_titles
         elif reason.startswith("popular on "):
-            assert reason == f"popular on {item['platform']}", item
+            assert reason == f"popular on {item['platform_name']}", item
         else:
             assert reason == CONTENT_REASON, item
     return unrated
@@ -256,7 +272,7 @@ def test_a_filter_that_leaves_nothing_is_an_empty_list(monkeypatch, tmp_path, ar
     kind[shows] = TITLE_TYPES.index("tv show")
     copy = dataclasses.replace(artifact, version="few-shows", titles=dataclasses.replace(artifact.titles, kind=kind))
 
-    direct = recommend.for_user(copy, uid, type="tv show", platform="hulu")
+    direct = recommend.for_user(copy, uid, type="tv show", platforms=("hulu",))
     assert direct == {"model_version": "few-shows", "user_id": uid, "items": []}
 
     store = open_store(tmp_path / "models")

@@ -13,7 +13,9 @@ import pytest
 from etl_job import pipeline
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
+from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
 from reelrec.catalog_snapshot import CatalogSnapshot, TrainingRatings
+from reelrec.schemas import DISPLAY_COLUMNS, PLATFORM_NAMES
 from reelrec.storage import open_store
 from tests.rawfiles import ratings_csv, titles_csv, write
 
@@ -41,9 +43,13 @@ def test_snapshot_matches_the_lake(generated):
         sums.setdefault(r["title_id"], []).append(r["score"])
     for row, title in enumerate(titles):
         rec = snap.record(row)
-        assert rec == {**title, "date_added": title["date_added"] and title["date_added"].isoformat(),
-                       "score": rec["score"], "score_count": rec["score_count"]}
-        assert snap.title[row] == title["title"]
+        shown = {name: title[f"display_{name}"] for name in DISPLAY_COLUMNS}
+        lake = {k: v for k, v in title.items() if not k.startswith("display_")}
+        assert rec == {**lake, **shown, "platform_name": PLATFORM_NAMES[title["platform"]],
+                       "date_added": title["date_added"] and title["date_added"].isoformat(),
+                       "score": rec["score"], "score_count": rec["score_count"], "available_on": rec["available_on"]}
+        assert title["id"] in [a["id"] for a in rec["available_on"]]
+        assert snap.title[row] == title["title"] and snap.display_title[row] == title["display_title"]
         scores = sums.get(title["id"], [])
         assert snap.score_count[row] == len(scores) == rec["score_count"]
         if scores:
@@ -53,6 +59,8 @@ def test_snapshot_matches_the_lake(generated):
         cast = {a.strip() for a in (title["cast"] or "").split(",") if a.strip()}
         got = {snap.actors[i] for i in snap.cast_indices[snap.cast_indptr[row]:snap.cast_indptr[row + 1]]}
         assert got == cast
+        spelled = {snap.actor_names[i] for i in snap.cast_indices[snap.cast_indptr[row]:snap.cast_indptr[row + 1]]}
+        assert {a.lower() for a in spelled} == cast
     assert [snap.actors[i] for i in range(len(snap.actors))] == sorted(snap.actors[i] for i in range(len(snap.actors)))
     order = sorted(range(len(titles)), key=lambda i: (titles[i]["title"], titles[i]["id"]))
     assert [int(snap.title_rank[i]) for i in order] == list(range(len(titles)))
@@ -118,7 +126,7 @@ def test_a_snapshot_of_an_older_format_is_republished(tmp_path):
     (lake / "serving/catalog/current.json").write_text(json.dumps({**pointer, "format": 1}))
     m = run_etl(open_store(raw), open_store(lake), progress=Progress())
     assert m["totals"]["processed"] == 0 and m["catalog_snapshot"] == m["run_id"]
-    assert json.loads((lake / "serving/catalog/current.json").read_text())["format"] == 2
+    assert json.loads((lake / "serving/catalog/current.json").read_text())["format"] == SNAPSHOT_FORMAT
     assert run_etl(open_store(raw), open_store(lake), progress=Progress())["catalog_snapshot"] is None
 
 

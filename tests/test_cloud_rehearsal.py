@@ -25,7 +25,7 @@ from datagen import generate
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
 from reelrec.storage import open_store
-from tests.api_reference import Reference, api_client, get
+from tests.api_reference import Reference, api_client, get, record
 from tests.test_etl_lambda import load_app, object_created
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ def answers(client: Client, reference: Reference, ids: list[str]) -> dict:
         got[platform] = get(client, "/get_count_platform", platform=platform)
         want[platform] = (200, reference.count_platform(platform))
     for tid in ids:
-        got[tid] = get(client, f"/titles/{tid}")
+        got[tid] = record(get(client, f"/titles/{tid}"))
         want[tid] = (200, reference.title(tid))
     return {"got": got, "want": want}
 
@@ -158,7 +158,7 @@ def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps
         second = answers(api, reference, ids)
         assert second["got"] == second["want"]
         assert second["got"]["netflix"][1]["count"] == first["got"]["netflix"][1]["count"] + 1
-        assert second["got"][NEW_TITLE][1]["title"] == "the rehearsal premiere"
+        assert second["got"][NEW_TITLE][1]["title"] == "The Rehearsal Premiere"
         status, recs = get(api, f"/users/{NEW_USER}/recommendations", k=5)  # the new user is known now
         assert status == 200 and recs["model_version"] == second_model["version"] and recs["items"], recs
         assert not {i["id"] for i in recs["items"]} & {NEW_TITLE, unrated, *rated[:3]}  # never a title they rated

@@ -464,7 +464,7 @@ def test_non_ascii_ids_and_bytes_are_handled(raw, tmp_path):
     entry = by_key(m)["ratings/3.csv"]
     assert (entry["rows_written"], entry["quarantine"]) == (1, {"malformed": 1})
     snap = CatalogSnapshot.from_bytes(next((tmp_path / "lake/serving/catalog").glob("*.npz")).read_bytes())
-    assert snap.record(snap.row_of("dsé2"))["title"] == "accent" and snap.record(snap.row_of("dsé2"))["score"] == 4.5
+    assert snap.record(snap.row_of("dsé2"))["title"] == "Accent" and snap.record(snap.row_of("dsé2"))["score"] == 4.5
 
 
 def test_a_stale_journal_without_outputs_is_cleared(raw, tmp_path, capsys):

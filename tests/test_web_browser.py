@@ -357,7 +357,7 @@ def test_errors_are_shown_in_words(desktop, api):
     form.get_by_label("Release year").fill("1871")
     form.get_by_role("button", name="Count the movies").click()
     wait_done(page, "#q-score .answer", "error")
-    expect(form.locator(".answer")).to_have_text("Nothing found: no movies on netflix released in 1871")
+    expect(form.locator(".answer")).to_have_text("Nothing found: no movies on Netflix released in 1871")
 
     page.get_by_label("Search titles by name").fill("qqqqqqqqq")
     expect(page.locator("#search-status")).to_have_text("No titles match \u201cqqqqqqqqq\u201d. Try fewer letters.")

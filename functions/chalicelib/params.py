@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from chalicelib.errors import BadRequest
 from reelrec.schemas import DURATION_TYPES, MIN_RELEASE_YEAR, PLATFORMS, TITLE_TYPES
+from reelrec.textfold import key as fold_key
 
 SCORED_MIN, SCORED_MAX = 0.0, 5.0
 MAX_ID_CHARS = 32
@@ -62,6 +63,35 @@ def platform(value: str) -> str:
     if canonical not in PLATFORMS:
         raise bad("platform", value, PLATFORM_RULE)
     return canonical
+
+
+PLATFORMS_RULE = f"one or more of {', '.join(PLATFORMS)}, comma-separated, each once (case-insensitive)"
+
+
+def platforms(value: str, name: str = "platforms") -> tuple[str, ...]:
+    """The viewer's services: ``netflix,hulu`` -> ('netflix', 'hulu'); each known, none twice, at least one."""
+    parts = [p.strip().lower() for p in value.split(",")]
+    if not value.strip() or any(not p for p in parts):
+        raise bad(name, value, PLATFORMS_RULE, f"{name}={_shown(value)!r} has an empty entry: expected {PLATFORMS_RULE}")
+    unknown = [p for p in parts if p not in PLATFORMS]
+    if unknown:
+        raise bad(name, value, PLATFORMS_RULE,
+                  f"{name}={_shown(value)!r} names unknown platform(s) {', '.join(map(repr, unknown[:4]))}: "
+                  f"expected {PLATFORMS_RULE}")
+    twice = sorted({p for p in parts if parts.count(p) > 1})
+    if twice:
+        raise bad(name, value, PLATFORMS_RULE, f"{name}={_shown(value)!r} names {', '.join(twice)} more than once")
+    return tuple(parts)
+
+
+def one_or_more_platforms(kwargs: dict[str, object]) -> dict[str, object]:
+    """Merge ``platform=`` (one, as before) into ``platforms`` (several); giving both is a 400."""
+    if "platform" in kwargs:
+        if "platforms" in kwargs:
+            raise bad("platform", str(kwargs["platform"]), "platform or platforms, not both",
+                      "give platform (one) or platforms (several), not both")
+        kwargs["platforms"] = (kwargs.pop("platform"),)
+    return kwargs
 
 
 def year(value: str) -> int:
@@ -198,7 +228,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
     if not isinstance(body, dict):
         raise bad("body", None if raw is None else _shown(str(raw)), 'a JSON object like {"ratings": {"ns1": 4.5}}',
                   'the request body must be a JSON object like {"ratings": {"ns1": 4.5}, "k": 10}')
-    allowed = ("ratings", "k", "platform", "type")
+    allowed = ("ratings", "k", "platform", "platforms", "type")
     unknown = [name for name in body if name not in allowed]
     if unknown:
         raise bad(str(unknown[0]), None, f"fields: {', '.join(allowed)}",
@@ -230,18 +260,32 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
     for name, parser in (("platform", platform), ("type", title_type)):
         if body.get(name) not in (None, ""):
             out[name] = _json_field(body, name, parser)
-    return out
+    if body.get("platforms") is not None:
+        out["platforms"] = _json_platforms(body["platforms"])
+    return one_or_more_platforms(out)
 
 
-RECOMMEND = Route({"k": k, "platform": platform, "type": title_type})
-SIMILAR = Route({"k": k})
+def _json_platforms(value: object) -> tuple[str, ...]:
+    """``platforms`` in a JSON body: a list of platform names (or the query string's comma-separated form)."""
+    if isinstance(value, str):
+        return platforms(value)
+    if not isinstance(value, list) or not all(isinstance(v, str) and "," not in v for v in value):
+        raise bad("platforms", _shown(json.dumps(value)), f'a list of platforms, e.g. ["netflix", "hulu"]: {PLATFORMS_RULE}')
+    if not value:
+        raise bad("platforms", "[]", PLATFORMS_RULE, f"platforms is an empty list: expected {PLATFORMS_RULE}")
+    return platforms(",".join(value))
+
+
+RECOMMEND = Route({"k": k, "platform": platform, "platforms": platforms, "type": title_type})
+SIMILAR = Route({"k": k, "platforms": platforms})
+TITLE = Route({"platforms": platforms})
 
 # -- the web page's helpers: title search and example users ---------------------------------
 Q_MAX_CHARS = 100
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 50, 10
 N_MIN, N_MAX, N_DEFAULT = 1, 50, 12
-Q_RULE = (f"text of 1 to {Q_MAX_CHARS} printable characters (case-insensitive; surrounding white space ignored, "
-          "runs of white space count as one space)")
+Q_RULE = (f"text of 1 to {Q_MAX_CHARS} printable characters with at least one letter or digit (accents, case, "
+          "punctuation and spaces do not matter)")
 LIMIT_RULE = f"an integer from {LIMIT_MIN} to {LIMIT_MAX} (default {LIMIT_DEFAULT})"
 N_RULE = f"an integer from {N_MIN} to {N_MAX} (default {N_DEFAULT})"
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # the ETL drops these from text too
@@ -256,6 +300,8 @@ def search_text(value: str) -> str:
     canonical = " ".join(composed.split()).lower()
     if not 0 < len(canonical) <= Q_MAX_CHARS or not canonical.isprintable():
         raise bad("q", value, Q_RULE)
+    if not fold_key(canonical):
+        raise bad("q", value, Q_RULE, f"q={_shown(value)!r} has no letters or digits to search for: expected {Q_RULE}")
     return canonical
 
 
@@ -276,5 +322,18 @@ def n_users(value: str) -> int:
     return _bounded_int("n", value, N_MIN, N_MAX, N_RULE)
 
 
-SEARCH = Route({"q": search_text, "limit": limit}, required=("q",))
+OFFSET_MAX = 10_000
+OFFSET_RULE = f"an integer from 0 to {OFFSET_MAX} (default 0)"
+
+
+def offset(value: str) -> int:
+    """Where a page of search results starts: ASCII digits in [0, 10000]."""
+    text = value.strip()
+    if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) > OFFSET_MAX:
+        raise bad("offset", value, OFFSET_RULE)
+    return int(text)
+
+
+SEARCH = Route({"q": search_text, "limit": limit, "offset": offset, "platform": platform, "platforms": platforms},
+               required=("q",))
 EXAMPLES = Route({"n": n_users})

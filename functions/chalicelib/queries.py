@@ -2,6 +2,8 @@
 
 Inputs are already validated and canonical (lower-case platform, ints, floats); each function returns
 the JSON body of its route or raises ``NotFound``. numpy only: masks over ~23k rows take microseconds.
+Answers are computed on the lake's lower-case text (the course's rules: ties, actors) and name titles and people as
+the catalog wrote them; sentences name platforms by their display names.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import numpy as np
 
 from chalicelib.errors import NotFound
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot
+from reelrec.schemas import PLATFORM_NAMES
 
 MOVIE = CODES["kind"].index("movie")
 # "min: the longest movie; season: the show with most seasons" (a tv special measured in minutes is not a movie)
@@ -27,7 +30,7 @@ def _mask(snap: CatalogSnapshot, platform: str | None = None, year: int | None =
 
 
 def _where(platform: str | None, year: int | None) -> str:
-    parts = [f"on {platform}" if platform else "", f"released in {year}" if year is not None else ""]
+    parts = [f"on {PLATFORM_NAMES[platform]}" if platform else "", f"released in {year}" if year is not None else ""]
     return " ".join(p for p in parts if p) or "in the catalog"
 
 
@@ -43,7 +46,7 @@ def get_max_duration(snap: CatalogSnapshot, year: int | None = None, platform: s
     longest = rows[durations == durations.max()]
     row = int(longest[np.argmin(snap.title_rank[longest])])
     return {
-        "title": snap.title[row],
+        "title": snap.display_title[row],
         "id": snap.ids[row].decode(),
         "platform": CODES["platform"][snap.platform[row]],
         "release_year": int(snap.release_year[row]) or None,
@@ -74,7 +77,7 @@ def get_actor(snap: CatalogSnapshot, platform: str, year: int) -> dict:
     """The cast member in most titles of ``platform`` released in ``year``; ties: alphabetical first."""
     platform_rows = np.flatnonzero(_mask(snap, platform))
     if len(platform_rows) and not _cast_sizes(snap, platform_rows).any():
-        raise NotFound(f"the {platform} catalog lists no cast at all")
+        raise NotFound(f"the {PLATFORM_NAMES[platform]} catalog lists no cast at all")
     rows = np.flatnonzero(_mask(snap, platform, year))
     if not len(rows):
         raise NotFound(f"no titles {_where(platform, year)}")
@@ -86,7 +89,7 @@ def get_actor(snap: CatalogSnapshot, platform: str, year: int) -> dict:
     actors = snap.cast_indices[offsets + np.arange(lengths.sum())]
     values, counts = np.unique(actors, return_counts=True)  # sorted: first max is alphabetical first
     best = int(np.argmax(counts))
-    return {"platform": platform, "year": year, "actor": snap.actors[int(values[best])], "count": int(counts[best])}
+    return {"platform": platform, "year": year, "actor": snap.actor_names[int(values[best])], "count": int(counts[best])}
 
 
 def _cast_sizes(snap: CatalogSnapshot, rows: np.ndarray) -> np.ndarray:
@@ -94,9 +97,10 @@ def _cast_sizes(snap: CatalogSnapshot, rows: np.ndarray) -> np.ndarray:
     return snap.cast_indptr[rows + 1] - snap.cast_indptr[rows]
 
 
-def get_title(snap: CatalogSnapshot, title_id: str) -> dict:
-    """One title's lake record with its score."""
+def get_title(snap: CatalogSnapshot, title_id: str, platforms: tuple[str, ...] | None = None) -> dict:
+    """One title as people read it, with its score and where the work can be watched (on ``platforms`` only,
+    when given)."""
     row = snap.row_of(title_id)
     if row is None:
         raise NotFound(f"no title with id {title_id!r}")
-    return snap.record(row)
+    return snap.record(row, platforms)

@@ -1,87 +1,227 @@
-"""Title search over the catalog snapshot: case-insensitive substring, ranked, numpy only.
+"""Title search over the catalog snapshot: finds what people type, ranks the work people know first, numpy only.
 
-The snapshot keeps every title as lower-case UTF-8 in one blob (``CatalogSnapshot.title``), so a search needs no
-index of its own: the query's UTF-8 bytes are matched against the blob with a few vectorised comparisons (one per
-query byte, over a shrinking set of candidates), which finds every occurrence, overlapping ones included, in about a
-millisecond at course scale (23k titles). Byte matching is character matching for UTF-8 (no character's encoding
-starts inside another's), and an occurrence that would run from one title into the next is dropped.
-
-Ranking: the title equals the query, then starts with it, then has a word starting with it (after a space or an ASCII
-punctuation mark), then contains it anywhere; ties by number of ratings (most first), then title, then id.
+The query and every title are compared as folded keys (``reelrec.textfold.key``: no accents, case, punctuation or
+spaces), so "pokemon" finds "Pokémon", "spiderman" "Spider-Man", "wall e" "WALL-E". Matching is byte matching of the
+key's UTF-8 against one blob of all titles' keys (``reelrec.search_index``): the positions of the query's first two
+bytes come from the index, then one vectorised comparison per further byte over a shrinking set of candidates finds
+every occurrence at once. Then, in this order of tiers:
+``exact`` (the whole title), ``prefix`` (the title starts with the query), ``person`` (a cast member's or director's
+whole name: ``match`` is ``cast`` or ``director``, with ``person``), ``substring`` (anywhere in the title), ``typo``
+(when nothing matches as typed, a query word of 5+ letters that starts no word of the catalog, corrected by one
+edit: "pokemn", "godfater"), and
+``person`` partial (the query starts one of the words of a name, 3+ letters). Within a tier: most ratings first
+(a work counts its best-known copy), then the best mean score, then feature films before series before shorts, then
+the most recent, then title order. One item per work (``reelrec.copies``), shown as a copy
+on the viewer's ``platforms``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
-from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings
+from reelrec.catalog_snapshot import CODES, CatalogSnapshot
 from reelrec.model_artifact import duration_label, split_list
+from reelrec.schemas import PLATFORM_NAMES
+from reelrec.search_index import ROLES, TYPO_MIN_LETTERS, SearchIndex
+from reelrec.textfold import key, words
 
-EXACT, PREFIX, WORD, INSIDE = 0, 1, 2, 3
-MATCH_NAMES = ("exact", "prefix", "word", "substring")
-# a byte that ends a word: ASCII but not a letter or digit (bytes >= 128 belong to non-ASCII characters: letters,
-# mostly, so "é" before a match is not a word start)
-WORD_BREAK = np.array([b < 128 and not chr(b).isalnum() for b in range(256)])
+EXACT, PREFIX, PERSON, SUBSTRING, TYPO, PERSON_PART = range(6)
+TITLE_MATCH = {EXACT: "exact", PREFIX: "prefix", SUBSTRING: "substring", TYPO: "typo"}
+PERSON_PART_MIN = 3  # a partial name match needs this many letters
+MAX_CORRECTIONS = 8  # typo variants of a query searched at most
+FEATURE_MINUTES = 60
 
 
-def occurrences(strings: Strings, needle: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Every occurrence of ``needle`` inside one string of ``strings``: (row, byte position in the blob) arrays."""
-    blob, offsets = strings.blob, strings.offsets
+def occurrences(index: SearchIndex, which: str, needle: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of ``needle`` inside one string of the index's ``which`` blob ("title" or "people"):
+    (string index, byte position) arrays, positions ascending. Starts from the positions of its first two bytes."""
+    blob, offsets = getattr(index, f"{which}_blob"), getattr(index, f"{which}_offsets")
     size = len(needle)
     if not size or len(blob) < size:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     pattern = np.frombuffer(needle, np.uint8)
-    pos = np.flatnonzero(blob[: len(blob) - size + 1] == pattern[0])
-    for j in range(1, size):
+    pos = index.starts(which, needle)
+    pos = pos[pos <= len(blob) - size]
+    for j in range(2, size):
         if not len(pos):
             break
         pos = pos[blob[pos + j] == pattern[j]]
     rows = np.searchsorted(offsets, pos, side="right") - 1
-    inside = pos + size <= offsets[rows + 1]  # not running into the next title
+    inside = pos + size <= offsets[rows + 1]  # not running into the next string
     return rows[inside], pos[inside]
 
 
-def matches(strings: Strings, needle: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """The rows containing ``needle`` (ascending) and each row's best kind of match (EXACT ... INSIDE)."""
-    rows, pos = occurrences(strings, needle)
-    if not len(rows):
-        return rows, np.zeros(0, np.int8)
-    starts, ends = strings.offsets[rows], strings.offsets[rows + 1]
-    kind = np.full(len(rows), INSIDE, np.int8)
-    after_break = np.zeros(len(rows), bool)
-    later = pos > starts
-    after_break[later] = WORD_BREAK[strings.blob[pos[later] - 1]]
-    kind[after_break] = WORD
-    kind[pos == starts] = PREFIX
-    kind[(pos == starts) & (ends - starts == len(needle))] = EXACT
-    order = np.lexsort((kind, rows))  # by row, best kind first
-    rows, kind = rows[order], kind[order]
+def _title_tiers(index: SearchIndex, needle: bytes, rest: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose title key contains ``needle`` and their tier (EXACT, PREFIX, else ``rest``)."""
+    rows, pos = occurrences(index, "title", needle)
+    first = np.ones(len(rows), bool)  # positions ascend, so a row's first occurrence is its earliest: keep that one
+    first[1:] = rows[1:] != rows[:-1]
+    rows, pos = rows[first], pos[first]
+    starts, ends = index.title_offsets[rows], index.title_offsets[rows + 1]
+    tier = np.full(len(rows), rest, np.int8)
+    tier[pos == starts] = PREFIX
+    tier[(pos == starts) & (ends - starts == len(needle))] = EXACT
+    return rows, tier
+
+
+def _typo_keys(index: SearchIndex, q: str) -> list[bytes]:
+    """The query's keys with one word corrected, for each word of 5+ letters that no catalog word starts with."""
+    ws = words(q)
+    out: list[bytes] = []
+    for i, w in enumerate(ws):
+        if len(w) < TYPO_MIN_LETTERS or index.is_word_prefix(w):
+            continue
+        for fixed in index.corrections(w)[:MAX_CORRECTIONS]:
+            out.append("".join(ws[:i] + [fixed] + ws[i + 1 :]).encode())
+    return out[:MAX_CORRECTIONS]
+
+
+def _people(index: SearchIndex, needle: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, tier, person) of the titles of the people whose name matches: the whole name (PERSON) or the start of
+    one of its words (PERSON_PART, 3+ letters)."""
+    people, pos = occurrences(index, "people", needle)
+    whole = (pos == index.people_offsets[people]) & (index.people_offsets[people + 1] - pos == len(needle))
+    part = index.people_word_start[pos] & ~whole & (len(needle) >= PERSON_PART_MIN)
+    keep = whole | part
+    people, whole = people[keep], whole[keep]
+    order = np.lexsort((people, ~whole))  # whole names first, so a row keeps its best person
+    people, whole = people[order], whole[order]
+    first = np.ones(len(people), bool)
+    first[1:] = people[1:] != people[:-1]
+    people, whole = people[first], whole[first]
+    if not len(people):
+        return np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.int64)
+    starts, lens = index.person_indptr[people], np.diff(index.person_indptr)[people]
+    at = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    rows = index.person_rows[at].astype(np.int64)
+    tiers = np.repeat(np.where(whole, PERSON, PERSON_PART), lens).astype(np.int8)
+    return rows, tiers, np.repeat(people, lens)
+
+
+def _best_per_row(rows: np.ndarray, tier: np.ndarray, person: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One entry per row: its best tier (and the person behind it, -1 for a title match)."""
+    order = np.lexsort((tier, rows))
+    rows, tier, person = rows[order], tier[order], person[order]
     first = np.ones(len(rows), bool)
     first[1:] = rows[1:] != rows[:-1]
-    return rows[first], kind[first]
+    return rows[first], tier[first], person[first]
 
 
-def card(snap: CatalogSnapshot, row: int) -> dict:
+def matches(snap: CatalogSnapshot, q: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every matching row with its best tier and, for people matches, the person (index into the index's people)."""
+    index = snap.search_index
+    needle = key(q).encode()
+    rows, tier = _title_tiers(index, needle, SUBSTRING)
+    parts = [(rows, tier, np.full(len(rows), -1, np.int64))]
+    if len(needle) >= PERSON_PART_MIN:  # one or two letters name nobody in particular
+        parts.append(_people(index, needle))
+    if not len(rows) and not (parts[-1][1] == PERSON).any():  # nothing as typed: then a typo is likely
+        for variant in _typo_keys(index, q):
+            r, _ = _title_tiers(index, variant, TYPO)
+            parts.append((r, np.full(len(r), TYPO, np.int8), np.full(len(r), -1, np.int64)))
+    if len(parts) == 1:
+        return parts[0]
+    rows, tier, person = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return _best_per_row(rows.astype(np.int64), tier.astype(np.int8), person.astype(np.int64))
+
+
+def card(snap: CatalogSnapshot, row: int, platforms: Collection[str] | None = None) -> dict:
     """What the search shows of a title: the recommendation cards' fields plus its mean score and ratings."""
     mean = float(snap.score_mean[row])
+    platform = CODES["platform"][snap.platform[row]]
     return {
         "id": snap.ids[row].decode(),
-        "title": snap.title[row],
-        "platform": CODES["platform"][snap.platform[row]],
+        "title": snap.display_title[row],
+        "platform": platform,
+        "platform_name": PLATFORM_NAMES[platform],
         "type": CODES["kind"][snap.kind[row]],
         "release_year": int(snap.release_year[row]) or None,
         "duration": duration_label(int(snap.duration_int[row]), int(snap.duration_type[row])),
-        "genres": split_list(snap.listed_in[row]),
+        "genres": split_list(snap.display_listed_in[row]),
         "score": None if mean != mean else round(mean, 4),
         "score_count": int(snap.score_count[row]),
+        "available_on": snap.copies.available_on(row, platforms),
     }
 
 
-def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10) -> dict:
-    """The titles containing ``q`` (already canonical: lower-case, trimmed, one space), best ``limit`` first.
+def _form(snap: CatalogSnapshot, rows: np.ndarray) -> np.ndarray:
+    """0 for a feature-length movie (60+ minutes), 1 for a series, 2 for the rest (shorts, specials, unknown length):
+    among titles nobody rated yet, the films people know come before a franchise's shorts."""
+    movie = snap.kind[rows] == CODES["kind"].index("movie")
+    feature = movie & (snap.duration_type[rows] == 0) & (snap.duration_int[rows] >= FEATURE_MINUTES)
+    return np.where(feature, 0, np.where(movie, 2, 1)).astype(np.int8)
 
-    ``total`` is the number of matching titles; ``match`` says how each shown title matched."""
-    rows, kind = matches(snap.title, q.encode("utf-8"))
-    order = np.lexsort((snap.title_rank[rows], -snap.score_count[rows].astype(np.int64), kind))[:limit]
-    items = [{**card(snap, int(rows[i])), "match": MATCH_NAMES[int(kind[i])]} for i in order]
-    return {"q": q, "limit": limit, "total": int(len(rows)), "items": items}
+
+def _per_work(work: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct works (sorted) and, for each, the position of its best-tier entry."""
+    order = np.lexsort((tier, work))
+    first = np.ones(len(order), bool)
+    first[1:] = work[order][1:] != work[order][:-1]
+    return work[order][first], order[first]
+
+
+def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 0,
+                  platforms: tuple[str, ...] | None = None) -> dict:
+    """The works matching ``q`` (canonical text from ``params.search_text``), best first, ``limit`` from ``offset``;
+    ``total`` counts the matching works (on ``platforms`` when given)."""
+    rows, tier, person = matches(snap, q)
+    copies = snap.copies
+    if len(copies.shared) and len(rows):  # a work matches through any of its copies: every copy takes its best match
+        works, best = _per_work(snap.work[rows], tier)
+        extra = copies.shared[np.isin(snap.work[copies.shared], works) & ~np.isin(copies.shared, rows)]
+        rows = np.concatenate([rows, extra])
+        source = best[np.searchsorted(works, snap.work[rows])]
+        tier, person = tier[source], person[source]
+    if platforms is not None:
+        keep = np.isin(snap.platform[rows], [CODES["platform"].index(p) for p in platforms])
+        rows, tier, person = rows[keep], tier[keep], person[keep]
+    counts = snap.score_count[rows].astype(np.int64)
+    work = snap.work[rows]
+    # one copy per work: its best tier, then the copy with most ratings, then platform order
+    order = np.lexsort((snap.platform[rows], -counts, tier, work))
+    first = np.ones(len(order), bool)
+    first[1:] = work[order][1:] != work[order][:-1]
+    shown = order[first]
+    # the work's popularity: its best-known copy's ratings (a copy without ratings is the same film)
+    _, inverse = np.unique(work, return_inverse=True)
+    popularity = np.zeros(len(shown), np.int64)
+    np.maximum.at(popularity, inverse, counts)  # inverse indexes the sorted works, like ``shown`` (sorted by work)
+    page = shown[_page(snap, rows[shown], tier[shown], popularity, offset + limit)][offset:]
+    items = []
+    for i in page:
+        row, t, p = int(rows[i]), int(tier[i]), int(person[i])
+        item = card(snap, row, platforms)
+        if p >= 0:
+            item.update({"match": _role(snap.search_index, p, row), "person": snap.search_index.person_name(p)})
+        else:
+            item["match"] = TITLE_MATCH[t]
+        items.append(item)
+    return {"q": q, "limit": limit, "offset": offset, "total": int(len(shown)), "items": items}
+
+
+def _page(snap: CatalogSnapshot, rows: np.ndarray, tier: np.ndarray, popularity: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` best of ``rows`` in ranking order (tier, popularity, mean, form, recency, title): one
+    packed integer ranks all but the title order, so only the candidates of the page are fully sorted."""
+    means = np.nan_to_num(snap.score_mean[rows], nan=-1.0)
+    packed = tier.astype(np.int64)
+    packed = (packed << 24) + ((1 << 24) - 1 - np.minimum(popularity, (1 << 24) - 1))
+    packed = (packed << 10) + (600 - np.round(means * 100).astype(np.int64))  # mean in [-1, 5] -> 100..600
+    packed = (packed << 2) + _form(snap, rows)
+    packed = (packed << 13) + (8191 - np.clip(snap.release_year[rows].astype(np.int64), 0, 8191))
+    if n < len(packed):
+        cut = np.partition(packed, n - 1)[n - 1]
+        candidates = np.flatnonzero(packed <= cut)
+    else:
+        candidates = np.arange(len(packed))
+    order = np.lexsort((snap.title_rank[rows[candidates]], packed[candidates]))
+    return candidates[order][:n]
+
+
+def _role(index: SearchIndex, person: int, row: int) -> str:
+    """``director`` or ``cast``: how ``person`` is credited on ``row`` (director first; a copy inherits the match of
+    another copy, where the credit may be missing: cast then)."""
+    a, b = index.person_indptr[person], index.person_indptr[person + 1]
+    roles = index.person_role[a:b][index.person_rows[a:b] == row]
+    return ROLES[1] if (roles == 1).any() else ROLES[0]

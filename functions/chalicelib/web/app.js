@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const PLATFORMS = { amazon: "Amazon Prime", disney: "Disney+", hulu: "Hulu", netflix: "Netflix" };
+  const PLATFORMS = { amazon: "Amazon Prime Video", disney: "Disney+", hulu: "Hulu", netflix: "Netflix" };
   const TYPES = { movie: "Movie", "tv show": "TV show" };
   const K = 12; // recommendations per list
   const SIMILAR_K = 8;
@@ -137,9 +137,11 @@
   // -- cards -------------------------------------------------------------------------------------------------
   function meta(item) {
     const bits = [typeName(item.type), item.release_year, item.duration].filter((b) => b !== null && b !== undefined);
+    const elsewhere = (item.available_on || []).filter((a) => a.platform !== item.platform).map((a) => platformName(a.platform));
     return el("p", { class: "meta" },
       el("span", { class: `badge p-${item.platform}`, text: platformName(item.platform) }),
-      el("span", { text: bits.join(" \u00b7 ") }));
+      el("span", { text: bits.join(" \u00b7 ") }),
+      elsewhere.length ? el("span", { class: "also-on", text: `also on ${[...new Set(elsewhere)].join(", ")}` }) : null);
   }
 
   function genreList(genres) {
@@ -411,18 +413,14 @@
     return `${record.duration_int} ${unit}`;
   }
 
-  /** The lake's lower-case text with each sentence's first letter capitalised. */
-  function sentences(text) {
-    return text.replace(/(^|[.!?]\s+)(\p{Ll})/gu, (_, before, letter) => before + letter.toUpperCase());
-  }
-
   function splitList(text) {
     return text ? [...new Set(text.split(",").map((s) => s.trim()).filter(Boolean))] : [];
   }
 
   function detailBody(record) {
     const item = { id: record.id, title: record.title, platform: record.platform, type: record.type,
-                   release_year: record.release_year, duration: duration(record), genres: splitList(record.listed_in) };
+                   release_year: record.release_year, duration: duration(record), genres: splitList(record.listed_in),
+                   available_on: record.available_on };
     const cast = splitList(record.cast);
     const facts = [
       ["Rating", record.score === null ? "no ratings yet"
@@ -437,7 +435,7 @@
     return [
       meta(item),
       genreList(item.genres),
-      record.description ? el("p", { class: "description", text: sentences(record.description) }) : null,
+      record.description ? el("p", { class: "description", text: record.description }) : null,
       el("dl", { class: "facts" }, facts.map(([k, v, cls]) => [el("dt", { text: k }), el("dd", { class: cls, text: v })])),
       el("div", { class: "rate-here" }, el("span", { text: "Your rating:" }), stars(item)),
     ];
