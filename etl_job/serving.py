@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from reelrec.search_index import build_search_index
 
 from etl_job.works import group_works
 from reelrec import layout
@@ -30,6 +29,7 @@ from reelrec.catalog_snapshot import (
 )
 from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
 from reelrec.schemas import DISPLAY_COLUMNS
+from reelrec.search_index import build_search_index
 from reelrec.storage import Store
 
 AGGREGATE_SCHEMA = pa.schema([("title_id", pa.string()), ("score_sum", pa.float64()), ("score_count", pa.int64())])
