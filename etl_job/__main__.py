@@ -5,29 +5,36 @@ from __future__ import annotations
 import argparse
 import sys
 
-from etl_job.entry import open_areas, summary_line
+from etl_job.entry import EXIT_BUSY, EXIT_FAILED, EXIT_OK, open_areas, summary_line
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
+from reelrec.lease import LeaseHeld
 from reelrec.storage import StoreError
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse flags, run, print a summary; exit 0 when every input was usable, 1 otherwise."""
+    """Parse flags, run, print a summary; exit 0 when every input was usable, 1 otherwise (an error, a failed or
+    refused input), 2 on bad flags, 3 when another run holds the lake (nothing written)."""
     parser = argparse.ArgumentParser(prog="python -m etl_job", description=__doc__)
     parser.add_argument("--raw", help="raw area URI (default: $REELREC_RAW or $REELREC_HOME/raw)")
     parser.add_argument("--lake", help="lake URI (default: $REELREC_LAKE or $REELREC_HOME/lake)")
     parser.add_argument("--full", action="store_true", help="reprocess every input and drop orphaned lake data")
+    parser.add_argument("--allow-shrink", action="store_true",
+                        help="accept a file that lost more than 20%% of its published rows (refused otherwise)")
     args = parser.parse_args(argv)
     progress = Progress()
     try:
         raw, lake = open_areas(args.raw, args.lake)
         progress.say(f"etl: {raw.uri} -> {lake.uri}")
-        manifest = run_etl(raw, lake, full=args.full, progress=progress)
+        manifest = run_etl(raw, lake, full=args.full, progress=progress, allow_shrink=args.allow_shrink)
+    except LeaseHeld as exc:
+        progress.say(f"etl: error: {exc}")
+        return EXIT_BUSY
     except (StoreError, OSError) as exc:
         progress.say(f"etl: error: {exc}")
-        return 1
+        return EXIT_FAILED
     progress.say(f"etl: {summary_line(manifest)}")
-    return 0 if manifest["status"] == "ok" else 1
+    return EXIT_OK if manifest["status"] == "ok" else EXIT_FAILED
 
 
 if __name__ == "__main__":

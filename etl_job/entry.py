@@ -3,8 +3,25 @@ the two areas before a run, and the one-line summary of a run's manifest."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from reelrec.config import area_uri
-from reelrec.storage import Store, StoreError, open_store
+from reelrec.storage import LocalStore, S3Store, Store, StoreError, open_store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # docs/etl.md#exit-codes
+
+
+def overlap(a: Store, b: Store) -> bool:
+    """True when one area lies inside the other (or they are the same place): a lake inside the raw area would
+    be listed as raw input, and the reverse would be deleted as orphaned lake data."""
+    if isinstance(a, LocalStore) and isinstance(b, LocalStore):
+        return a.root == b.root or a.root in b.root.parents or b.root in a.root.parents
+    if isinstance(a, S3Store) and isinstance(b, S3Store):
+        if a.bucket != b.bucket:
+            return False
+        pa_, pb = PurePosixPath("/", a.prefix), PurePosixPath("/", b.prefix)
+        return pa_ == pb or pa_ in pb.parents or pb in pa_.parents
+    return False
 
 
 def open_areas(raw_uri: str | None = None, lake_uri: str | None = None) -> tuple[Store, Store]:
@@ -13,6 +30,9 @@ def open_areas(raw_uri: str | None = None, lake_uri: str | None = None) -> tuple
     raw, lake = open_store(area_uri("raw", raw_uri)), open_store(area_uri("lake", lake_uri))
     if raw.uri == lake.uri:
         raise StoreError(f"the raw area and the lake are the same place ({raw.uri})")
+    if overlap(raw, lake):
+        raise StoreError(f"the raw area ({raw.uri}) and the lake ({lake.uri}) overlap: one lies inside the other; "
+                         "give them separate places")
     lake.check_writable()
     if not raw.list("titles/") and not raw.list("ratings/"):
         raise StoreError(f"no raw inputs under {raw.uri} (expected titles/*.csv and ratings/*.csv)")

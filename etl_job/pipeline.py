@@ -1,7 +1,9 @@
 """One ETL run: plan (which raw inputs are new or changed), clean them into a staging folder, publish.
 
+One run at a time holds the lake's lease (``reelrec.lease``); a second run says who holds it and writes nothing.
 Nothing is published until every input has been read, so a run that fails before publishing leaves
-the lake as it was. Publishing is journalled: ``_publishing.json`` names the inputs and objects of the
+the lake as it was; just before publishing, the run checks its lease and that ``_state.json`` is still the one it
+started from. Publishing is journalled: ``_publishing.json`` names the inputs and objects of the
 publish in progress, and is removed after ``_state.json`` is written. A run that finds a journal redoes
 those inputs and re-judges those objects, so an interrupted publish never leaves stale data behind.
 """
@@ -14,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -35,11 +38,15 @@ from etl_job.state import LakeState
 from etl_job.titles import read_titles
 from reelrec import layout
 from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
+from reelrec.lease import LEASE_SECONDS, Lease, held
 from reelrec.schemas import PLATFORM_FILES, PLATFORMS
 from reelrec.storage import ObjectInfo, Store, StoreError
 
 WORKERS = min(2, os.cpu_count() or 1)  # ratings files cleaned at once (memory grows per worker)
 INPUT_ERRORS = (FileRejected, StoreError, OSError)  # fail one input, not the run
+SHRINK_LIMIT = 0.2  # a reloaded file with more than this share fewer rows than its published version is refused,
+SHRINK_MIN_ROWS = 50  # when it also lost at least this many rows (a small file may legitimately lose a few)
+STAGING_PREFIX = "reelrec-etl-"  # local staging folders: reelrec-etl-<pid>-<random>
 DATA_PREFIXES = (layout.LAKE_TITLES, layout.LAKE_RATINGS, layout.LAKE_QUARANTINE, layout.RATING_AGGREGATES,
                  layout.TRAINING_RATINGS)
 
@@ -81,12 +88,15 @@ class Task:
 class EtlRun:
     """Carries one run from discovery to the published manifest."""
 
-    def __init__(self, raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None):
+    def __init__(self, raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None,
+                 allow_shrink: bool = False):
         self.raw, self.lake = raw, lake
         self.progress = progress or Progress()
+        self.allow_shrink = allow_shrink
         # sortable: snapshots and manifests are pruned and listed in this order
         self.run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
-        self.old_state = LakeState.load(lake)
+        self.state_tag = self._state_tag()
+        self.old_state = LakeState.load(lake, rebuild=full, say=self.progress.say)
         # new cleaning rules invalidate everything the lake holds: rebuild as with --full
         self.full = full or self.old_state.transform_version != TRANSFORM_VERSION
         inputs = {} if self.full else copy.deepcopy(self.old_state.inputs)
@@ -110,6 +120,23 @@ class EtlRun:
         for key in self.redone:
             self.state.inputs.pop(key, None)
         return set(journal.get("outputs", []))
+
+    def _state_tag(self) -> str | None:
+        info = self.lake.stat(layout.LAKE_STATE)
+        return info.tag if info else None
+
+    def _shrunk(self, out: Outcome, rows: int, what: str) -> bool:
+        """Refuse a reloaded file that lost more than ``SHRINK_LIMIT`` of its published rows (a truncated upload),
+        unless the run was told it is intended; True when refused (its published data stays)."""
+        before = (self.old_state.inputs.get(out.key) or {}).get("rows_read")
+        if (self.allow_shrink or not isinstance(before, int) or rows >= (1 - SHRINK_LIMIT) * before
+                or before - rows < SHRINK_MIN_ROWS):
+            return False
+        self._fail(out, f"has {rows:,} {what}, {1 - rows / before:.0%} fewer than the {before:,} published: refused "
+                        f"as a likely truncated file (limit {SHRINK_LIMIT:.0%} and {SHRINK_MIN_ROWS} rows); the "
+                        "published version is kept. If the loss is intended, run with --allow-shrink")
+        self.state.inputs[out.key] = copy.deepcopy(self.old_state.inputs[out.key])
+        return True
 
     # -- outcomes ----------------------------------------------------------------------------
     def _outcome(self, info: ObjectInfo, kind: str) -> Outcome:
@@ -224,6 +251,8 @@ class EtlRun:
             except INPUT_ERRORS as exc:
                 self._fail(out, str(exc))
                 continue
+            if self._shrunk(out, res.rows_read, "rows"):
+                continue
             staged.titles[platform] = res.table
             out.rows_read, out.rows_written = res.rows_read, res.table.num_rows
             out.repairs = {k: v for k, v in sorted(res.repairs.items()) if v}
@@ -243,8 +272,7 @@ class EtlRun:
             if platform in staged.titles:
                 tables.append(staged.titles[platform].select(columns) if columns else staged.titles[platform])
             elif key in owned:
-                with self.lake.local_copy(key) as path:
-                    tables.append(pq.read_table(path, columns=columns))
+                tables.append(read_lake_table(self.lake, key, columns))
         return tables
 
     def _ratings(self, infos: list[ObjectInfo], staged: Staged, stack, pool) -> None:
@@ -280,6 +308,8 @@ class EtlRun:
                 summary.write_training(staged.path(layout.training_ratings_key(out.key)))
             except INPUT_ERRORS as exc:
                 self._fail(out, str(exc))
+                return
+            if self._shrunk(out, res.rows_read, "rows"):
                 return
             out.rows_read, out.rows_written = res.rows_read, res.rows_written
             out.ignored_columns = res.ignored_columns
@@ -331,8 +361,7 @@ class EtlRun:
             if local.exists():
                 aggregates.append(pq.read_table(local))
             else:
-                with self.lake.local_copy(key) as path:
-                    aggregates.append(pq.read_table(path))
+                aggregates.append(read_lake_table(self.lake, key))
         return build_catalog_snapshot(pa.concat_tables(titles), aggregates, self.run_id).to_bytes()
 
     # -- publish -----------------------------------------------------------------------------
@@ -343,14 +372,22 @@ class EtlRun:
             before |= {i.key for prefix in DATA_PREFIXES for i in self.lake.list(prefix)}
         return before - self._owned()
 
-    def run(self) -> dict:
-        """Run the ETL and return the manifest it published."""
+    def _may_publish(self, lease: Lease | None) -> None:
+        """Last check before the first lake write: the lease is still ours, the state is still the one read."""
+        if lease is not None:
+            lease.check()
+        if self._state_tag() != self.state_tag:
+            raise StoreError(f"{self.lake.uri}/{layout.LAKE_STATE} changed while this run worked (another run "
+                             "published): nothing was published by this run; run again")
+
+    def run(self, lease: Lease | None = None) -> dict:
+        """Run the ETL and return the manifest it published (``lease``: the lake's, checked before publishing)."""
         started = dt.datetime.now(dt.UTC)
         t0 = time.perf_counter()
         titles, ratings = discover(self.raw, layout.RAW_TITLES), discover(self.raw, layout.RAW_RATINGS)
         self._missing({i.key for i in titles + ratings})
         with (
-            tempfile.TemporaryDirectory(prefix="reelrec-etl-") as tmp,
+            tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{os.getpid()}-") as tmp,
             contextlib.ExitStack() as stack,
             ThreadPoolExecutor(max_workers=WORKERS) as pool,
         ):
@@ -361,6 +398,7 @@ class EtlRun:
             processed = [o.key for o in self.outcomes if o.status == "processed"]
             journal = {"run_id": self.run_id, "inputs": processed, "outputs": [k for _, k in staged.files]}
             publishing = bool(staged.files or snapshot or self._obsolete())
+            self._may_publish(lease)
             if publishing:
                 self.lake.write_bytes(layout.LAKE_JOURNAL, json.dumps(journal).encode())
             for path, key in staged.files:
@@ -400,6 +438,50 @@ class EtlRun:
         }
 
 
-def run_etl(raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None) -> dict:
-    """Bring the lake up to date with the raw area; returns the run's manifest."""
-    return EtlRun(raw, lake, full=full, progress=progress).run()
+def read_lake_table(lake: Store, key: str, columns: list[str] | None = None) -> pa.Table:
+    """A published parquet object; a corrupt one is a one-line ``StoreError`` saying how to rebuild it."""
+    with lake.local_copy(key) as path:
+        try:
+            return pq.read_table(path, columns=columns)
+        except (pa.ArrowException, ValueError, OSError) as exc:
+            raise StoreError(f"{lake.uri}/{key} is unreadable ({str(exc).splitlines()[0][:160]}): run with --full to "
+                             "rebuild the lake from the raw area") from None
+
+
+def clean_stale(lake: Store, older_than: float = LEASE_SECONDS, now: float | None = None) -> list[str]:
+    """What killed runs left behind: the lake's temporary objects older than a lease, and local staging folders
+    whose process is gone (or is this one: a folder left by an earlier run in this process). Returns them."""
+    now = time.time() if now is None else now
+    removed = []
+    for key, mtime in lake.temporaries():
+        if now - mtime > older_than:
+            with contextlib.suppress(OSError, StoreError):
+                Path(lake.uri, key).unlink()
+                removed.append(f"{lake.uri}/{key}")
+    for folder in Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*"):
+        pid = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def run_etl(raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None,
+            allow_shrink: bool = False) -> dict:
+    """Bring the lake up to date with the raw area under the lake's lease; returns the run's manifest.
+    Raises ``LeaseHeld`` (nothing written) when another run holds the lake."""
+    progress = progress or Progress()
+    with held(lake, "etl run") as lease:
+        for leftover in clean_stale(lake):
+            progress.say(f"etl: removed {leftover}, left by a run that was killed")
+        return EtlRun(raw, lake, full=full, progress=progress, allow_shrink=allow_shrink).run(lease)

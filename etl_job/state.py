@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from etl_job import TRANSFORM_VERSION
@@ -18,16 +19,40 @@ class LakeState:
     inputs: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, lake: Store) -> LakeState:
-        """The lake's state, or an empty one for a new lake."""
+    def load(cls, lake: Store, rebuild: bool = False, say: Callable[[str], None] | None = None) -> LakeState:
+        """The lake's state, or an empty one for a new lake. An unreadable or malformed state is an error naming
+        the fix (``--full``); with ``rebuild`` (that fix) it is set aside and the lake is rebuilt from the raw area."""
         if lake.stat(LAKE_STATE) is None:
             return cls()
         try:
             data = json.loads(lake.read_bytes(LAKE_STATE))
+            problem = _shape_problem(data)
         except (StoreError, ValueError) as exc:
-            raise StoreError(f"{lake.uri}/{LAKE_STATE} is unreadable ({exc}); run with --full to rebuild") from None
-        return cls(data.get("transform_version", ""), data.get("inputs", {}))
+            problem = f"unreadable ({str(exc)[:120]})"
+        if problem is None:
+            return cls(data.get("transform_version", ""), data["inputs"])
+        if rebuild:
+            (say or (lambda _: None))(f"etl: {lake.uri}/{LAKE_STATE} is {problem}: ignored, --full rebuilds the lake")
+            return cls("")
+        raise StoreError(f"{lake.uri}/{LAKE_STATE} is {problem}: run with --full to rebuild the lake from the raw area")
 
     def save(self, lake: Store) -> None:
         body = {"transform_version": self.transform_version, "inputs": dict(sorted(self.inputs.items()))}
         lake.write_bytes(LAKE_STATE, json.dumps(body, indent=1, sort_keys=True).encode())
+
+
+def _shape_problem(data: object) -> str | None:
+    """Why ``data`` is not a lake state (None when it is): an object with a string version and an object of
+    inputs, each an object with a list of string outputs."""
+    if not isinstance(data, dict):
+        return f"not a lake state (a JSON {type(data).__name__}, expected an object)"
+    if not isinstance(data.get("transform_version", ""), str):
+        return "not a lake state (transform_version is not a string)"
+    inputs = data.get("inputs")
+    if not isinstance(inputs, dict):
+        return "not a lake state (no object of inputs)"
+    for key, entry in inputs.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("outputs", []), list) or not all(
+                isinstance(o, str) for o in entry.get("outputs", [])):
+            return f"not a lake state (input {str(key)[:80]!r} is malformed)"
+    return None

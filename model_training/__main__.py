@@ -9,7 +9,10 @@ import time
 from model_training import registry
 from model_training.job import DEFAULT_MAX_EVAL_USERS, TrainingError, run
 from reelrec.config import area_uri
+from reelrec.lease import LeaseHeld, held
 from reelrec.storage import Store, StoreError, open_store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # model_training/README.md#exit-codes
 
 
 def _at_least(low: int):
@@ -30,7 +33,8 @@ def _at_least(low: int):
 def manage(models: Store, rollback: str | None, log) -> int:
     """``--list`` and ``--rollback``: the registry by hand."""
     if rollback:
-        pointer = registry.rollback(models, rollback)
+        with held(models, "rollback"):
+            pointer = registry.rollback(models, rollback)
         log(f"now serving {pointer['version']} ({pointer['reason']})")
         return 0
     served = registry.current(models)
@@ -43,7 +47,8 @@ def manage(models: Store, rollback: str | None, log) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse flags, run, print a summary; exit 0 on a written version (promoted or not), 1 on an error."""
+    """Parse flags, run, print a summary; exit 0 on a written version (promoted or not), 1 on an error, 2 on bad
+    flags, 3 when another run holds the models area (nothing written)."""
     parser = argparse.ArgumentParser(prog="python -m model_training", description=__doc__)
     parser.add_argument("--lake", help="lake URI (default: $REELREC_LAKE or $REELREC_HOME/lake)")
     parser.add_argument("--models", help="models URI (default: $REELREC_MODELS or $REELREC_HOME/models)")
@@ -63,15 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         lake, models = open_store(area_uri("lake", args.lake)), open_store(area_uri("models", args.models))
         if lake.uri == models.uri:
             log(f"error: the lake and the models area are the same place ({lake.uri})")
-            return 1
+            return EXIT_FAILED
         if args.list or args.rollback:
             return manage(models, args.rollback, log)
         models.check_writable()
         log(f"{lake.uri} -> {models.uri}")
         result = run(lake, models, seed=args.seed, max_eval_users=args.eval_users, force=args.force, log=log)
+    except LeaseHeld as exc:
+        log(f"error: {exc}")
+        return EXIT_BUSY
     except (TrainingError, StoreError, OSError) as exc:
         log(f"error: {exc}")
-        return 1
+        return EXIT_FAILED
     m = result.metrics
     gains = ", ".join(f"{mode} {c['gain']:+.1%} vs {c['best_baseline']}" for mode, c in m["comparison"].items())
     hybrid = m["evaluation"]

@@ -4,12 +4,14 @@ the ETL's catalog snapshot (``serving/catalog/``) and its numpy ratings parts (`
 from __future__ import annotations
 
 import json
+import zipfile
 
 import numpy as np
 
 from model_training.data import TEXT_COLUMNS, Catalog, Ratings
 from reelrec import layout
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot, TrainingRatings, encode_ids
+from reelrec.schemas import DISPLAY_COLUMNS
 from reelrec.storage import Store, StoreError
 
 
@@ -18,8 +20,9 @@ def load_snapshot(lake: Store) -> CatalogSnapshot:
     try:
         pointer = json.loads(lake.read_bytes(layout.CATALOG_POINTER))
         return CatalogSnapshot.from_bytes(lake.read_bytes(pointer["key"]))
-    except (StoreError, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{lake.uri}: no usable catalog snapshot ({exc}); run the ETL first") from None
+    except (StoreError, ValueError, KeyError, TypeError, EOFError, OSError, zipfile.BadZipFile) as exc:
+        raise StoreError(f"{lake.uri}: no usable catalog snapshot ({str(exc)[:160]}); run the ETL first "
+                         "(with --full if the lake exists already) to publish one") from None
 
 
 def load_catalog(lake: Store) -> tuple[Catalog, str]:
@@ -36,7 +39,13 @@ def catalog_from_snapshot(snap: CatalogSnapshot) -> Catalog:
         column = getattr(snap, name)
         return np.array([column[i] or None for i in range(n)], dtype=object)
 
-    text = {name: strings(name) for name in TEXT_COLUMNS if name not in ("type", "release_year")}
+    def lake_text(name: str) -> np.ndarray:
+        """The lake's lower-case form of a text field, from the form as written (the snapshot keeps only that)."""
+        column = getattr(snap, DISPLAY_COLUMNS[name])
+        return np.array([column[i].lower() or None for i in range(n)], dtype=object)
+
+    text = {name: lake_text(name) if name in DISPLAY_COLUMNS else strings(name)
+            for name in TEXT_COLUMNS if name not in ("type", "release_year")}
     text["type"] = np.array([CODES["kind"][k] for k in snap.kind], dtype=object)
     return Catalog(
         ids=np.array([i.decode() for i in snap.ids], dtype=object),
@@ -54,7 +63,11 @@ def load_ratings(lake: Store, catalog: Catalog) -> tuple[Ratings, int]:
     columns: dict[str, list[np.ndarray]] = {"user_ids": [], "item_idx": [], "scores": [], "timestamps": []}
     dropped = 0
     for key in keys:
-        part = TrainingRatings.from_bytes(lake.read_bytes(key))
+        try:
+            part = TrainingRatings.from_bytes(lake.read_bytes(key))
+        except (ValueError, KeyError, TypeError, EOFError, OSError, zipfile.BadZipFile) as exc:
+            raise StoreError(f"{lake.uri}/{key} is unreadable ({str(exc)[:120]}): run the ETL with --full to "
+                             "rebuild it") from None
         pos = np.searchsorted(ids, part.title_ids)
         pos = np.clip(pos, 0, max(len(ids) - 1, 0))
         found = (ids[pos] == part.title_ids) if len(ids) else np.zeros(len(part.title_ids), bool)

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from model_training.features import build_blocks
 from model_training.hybrid import HybridParams, fit_hybrid, params_from_dict, params_to_dict
 from model_training.inputs import catalog_from_snapshot, load_ratings, load_snapshot
 from model_training.report import comparison, data_summary, evaluate, evaluation_config, markdown
+from reelrec.lease import Lease, held
 from reelrec.model_artifact import ModelArtifact, TitleInfo
 from reelrec.storage import Store
 
@@ -78,8 +80,9 @@ def fingerprint(ratings: Ratings, title_ids: np.ndarray) -> str:
 
 
 def new_version(now: dt.datetime, data_hash: str) -> str:
-    """Version names sort by time (the registry relies on that) and carry the data hash's start."""
-    return f"{now.strftime('%Y%m%dT%H%M%S')}Z-{data_hash[:6]}"
+    """Version names sort by time (the registry relies on that), carry the data hash's start, and end in random
+    bits: two runs in the same second on the same data still get different names."""
+    return f"{now.strftime('%Y%m%dT%H%M%S')}Z-{data_hash[:6]}-{uuid.uuid4().hex[:6]}"
 
 
 def run(
@@ -92,7 +95,15 @@ def run(
     log: Log = print,
     now: dt.datetime | None = None,
 ) -> RunResult:
-    """Train, evaluate and publish one version; promote it when the gate (or ``force``) allows."""
+    """Train, evaluate and publish one version; promote it when the gate (or ``force``) allows. Holds the models
+    area's lease throughout: a second run raises ``reelrec.lease.LeaseHeld`` without writing anything, and a run
+    whose lease expired and was taken over raises ``reelrec.lease.LeaseLost`` before it writes."""
+    with held(models, "training run") as lease:
+        return _train(lake, models, lease, params, seed, max_eval_users, force, log, now)
+
+
+def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None, seed: int, max_eval_users: int,
+           force: bool, log: Log, now: dt.datetime | None) -> RunResult:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit runs its own threads; BLAS must not
     params = params or HybridParams()
     t0 = time.perf_counter()
@@ -143,7 +154,7 @@ def run(
         "evaluation": {"config": config, "data_fingerprint": data_hash, **evaluation},
         "comparison": comparison(evaluation),
     }
-    seen = registry.current(models)
+    seen, seen_tag = registry.current_and_tag(models)
     promote, reason = decide(models, seen, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force,
                              log, work=snap.work)
     metrics["gate"] = {"promoted": promote, "reason": reason}
@@ -154,6 +165,7 @@ def run(
     blob = artifact.to_bytes()
     metrics["artifact_bytes"] = len(blob)
     metrics["timings"] = {**timings, "total": round(time.perf_counter() - t0, 2)}
+    lease.check()  # training can outlast a lease; a run that was taken over must not write
     registry.write_version(models, version, blob, metrics, markdown(metrics))
     step("publish", t)
     served = seen
@@ -165,7 +177,14 @@ def run(
                       "this run trained (the gate compared against an older one)")
             log(reason)
         else:
-            served = registry.promote(models, version, reason)
+            switched = registry.promote(models, version, reason, if_tag=seen_tag)
+            if switched is None:
+                promote, served = False, registry.current(models)
+                reason = (f"not switched: the served pointer changed while this run trained (now "
+                          f"{served['version'] if served else 'nothing'})")
+                log(reason)
+            else:
+                served = switched
     registry.prune(models, protect=(version,))
     return RunResult(version, promote, reason, served["version"] if served else None, metrics)
 

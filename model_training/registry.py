@@ -2,12 +2,15 @@
 
 Every run writes ``versions/<version>/`` (artifact, metrics as JSON and markdown). The pointer ``current.json``
 names the served version; switching is one atomic write of that small object, done last, so an interrupted run
-never changes what is served. Every run prunes: the newest few versions, the newest promoted ones and the served
-one are kept.
+never changes what is served. Training runs hold the models area's lease (``reelrec.lease``), version names carry
+random bits and a version's artifact is created exclusively, and the switch is a conditional write (S3
+``If-Match``) against the pointer the run read: two runs can never share a version or both believe they promoted.
+Every run prunes: the newest few versions, the newest promoted ones and the served one are kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 
@@ -21,15 +24,29 @@ GATE_MODEL = "hybrid"
 GATE_MODES = ("known", "new")
 
 
+ANY = object()  # promote() without a condition
+
+
+class VersionExists(StoreError):
+    """A version of that name is stored already (names are unique; this is a collision)."""
+
+
 def current(models: Store) -> dict | None:
     """The pointer of the served version (None when nothing was promoted yet or it is unreadable)."""
-    if models.stat(layout.MODEL_POINTER) is None:
-        return None
+    return current_and_tag(models)[0]
+
+
+def current_and_tag(models: Store) -> tuple[dict | None, str | None]:
+    """The served pointer and the pointer object's change tag (None, None when there is no pointer), for a
+    promotion that must not overwrite a pointer changed since."""
+    info = models.stat(layout.MODEL_POINTER)
+    if info is None:
+        return None, None
     try:
         pointer = json.loads(models.read_bytes(layout.MODEL_POINTER))
     except (StoreError, ValueError):
-        return None
-    return pointer if isinstance(pointer, dict) and "version" in pointer else None
+        return None, info.tag
+    return (pointer if isinstance(pointer, dict) and "version" in pointer else None), info.tag
 
 
 def metrics_of(models: Store, version: str) -> dict | None:
@@ -41,10 +58,19 @@ def metrics_of(models: Store, version: str) -> dict | None:
 
 
 def write_version(models: Store, version: str, artifact: bytes, metrics: dict, report_md: str) -> None:
-    """Write a version's files; the artifact first, so metrics never describe a missing model."""
-    models.write_bytes(layout.model_key(version, "model.npz"), artifact)
-    models.write_bytes(layout.model_key(version, "metrics.md"), report_md.encode())
-    models.write_bytes(layout.model_key(version, "metrics.json"), json.dumps(metrics, indent=1).encode())
+    """Write a version's files; the artifact first and exclusively (``VersionExists`` when the name is taken), so
+    metrics never describe a missing model and two runs never share a folder. A failed write (a full disk) removes
+    what it wrote: no half version is left behind."""
+    if not models.create(layout.model_key(version, "model.npz"), artifact):
+        raise VersionExists(f"{models.uri}: version {version} exists already; nothing was written")
+    try:
+        models.write_bytes(layout.model_key(version, "metrics.md"), report_md.encode())
+        models.write_bytes(layout.model_key(version, "metrics.json"), json.dumps(metrics, indent=1).encode())
+    except StoreError:
+        for name in ("metrics.json", "metrics.md", "model.npz"):
+            with contextlib.suppress(StoreError):
+                models.delete(layout.model_key(version, name))
+        raise
 
 
 def gate(candidate: dict, incumbent: dict | None) -> tuple[bool, str]:
@@ -66,15 +92,20 @@ def gate(candidate: dict, incumbent: dict | None) -> tuple[bool, str]:
     return True, f"not worse than the served model on {GATE_METRIC} for {' and '.join(GATE_MODES)} users"
 
 
-def promote(models: Store, version: str, reason: str) -> dict:
-    """Point the API at ``version``: one atomic write of the pointer."""
+def promote(models: Store, version: str, reason: str, if_tag: object = ANY) -> dict | None:
+    """Point the API at ``version``: one atomic write of the pointer. With ``if_tag`` (a tag from
+    ``current_and_tag``, None for "no pointer yet") only if the pointer is still that one; None when it moved."""
     pointer = {
         "version": version,
         "key": layout.model_key(version, "model.npz"),
         "promoted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "reason": reason,
     }
-    models.write_bytes(layout.MODEL_POINTER, json.dumps(pointer).encode())
+    body = json.dumps(pointer).encode()
+    if if_tag is ANY:
+        models.write_bytes(layout.MODEL_POINTER, body)
+    elif not models.replace_if(layout.MODEL_POINTER, body, if_tag):  # type: ignore[arg-type]
+        return None
     return pointer
 
 

@@ -5,6 +5,7 @@ Lake: ``titles/<platform>.parquet``, ``ratings/<name>.parquet``,
       ``quarantine/<kind>/<name>.parquet``, ``_state.json``, ``_manifests/<run id>.json``,
       ``serving/catalog/<version>.npz`` + ``serving/catalog/current.json`` (the API's snapshot).
 Models: ``versions/<version>/{model.npz,metrics.json,metrics.md}``, ``current.json``.
+Both the lake and the models area: ``_lease/<generation>.json`` (reelrec.lease: one writer at a time).
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ CATALOG_SNAPSHOTS = "serving/catalog/"
 CATALOG_POINTER = "serving/catalog/current.json"
 RATING_AGGREGATES = "serving/aggregates/"  # per ratings part: title_id, score_sum, score_count
 TRAINING_RATINGS = "serving/training/"  # per ratings part, numpy: the training job's input (no pyarrow there)
+
+
+# The writer's lease of an area (lake or models): numbered objects, the highest is the lease
+LEASE_PREFIX = "_lease/"
+
+
+def lease_key(generation: int) -> str:
+    """``_lease/<generation>.json``, zero-padded so the names sort like the numbers."""
+    return f"{LEASE_PREFIX}{generation:010d}.json"
 
 
 # Models area: one folder per trained version, and the pointer naming the one the API serves

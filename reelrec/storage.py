@@ -52,6 +52,8 @@ class Store(Protocol):
     def stat(self, key: str) -> ObjectInfo | None: ...
     def delete(self, key: str) -> None: ...
     def check_writable(self) -> None: ...
+    def create(self, key: str, data: bytes) -> bool: ...
+    def replace_if(self, key: str, data: bytes, tag: str | None) -> bool: ...
 
 
 def join_key(*parts: str) -> str:
@@ -95,6 +97,56 @@ class LocalStore:
 
     def write_bytes(self, key: str, data: bytes) -> None:
         self._publish(key, lambda tmp: tmp.write_bytes(data))
+
+    def create(self, key: str, data: bytes) -> bool:
+        """Write ``key`` only if it does not exist (True), atomically: a complete temporary file is hard-linked
+        into place, which fails when the name is taken (False)."""
+        dest = self._path(key)
+        tmp = dest.parent / f"{TMP_PREFIX}{uuid.uuid4().hex}-{dest.name}"
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.link(tmp, dest)
+            return True
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StoreError(f"{self.uri}: cannot create {key!r}: {exc.strerror or exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+    def replace_if(self, key: str, data: bytes, tag: str | None) -> bool:
+        """Write ``key`` only if its change tag is still ``tag`` (None: only if it does not exist); False when
+        another writer changed it. Writers of ``key`` serialise on an advisory lock of its folder."""
+        import fcntl
+
+        if tag is None:
+            return self.create(key, data)
+        dest = self._path(key)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with open(dest.parent / f"{TMP_PREFIX}lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                now = self.stat(key)
+                if now is None or now.tag != tag:
+                    return False
+                self.write_bytes(key, data)
+                return True
+        except OSError as exc:
+            raise StoreError(f"{self.uri}: cannot write {key!r}: {exc.strerror or exc}") from None
+
+    def temporaries(self, prefix: str = "") -> list[tuple[str, float]]:
+        """Temporary files left by writers that were killed: (key, mtime), for ``clean_temporaries``."""
+        base = self._path(prefix) if prefix else self.root
+        out = []
+        for dirpath, _, filenames in os.walk(base if base.is_dir() else base.parent):
+            for name in filenames:
+                if name.startswith(TMP_PREFIX) and name != f"{TMP_PREFIX}lock":
+                    path = Path(dirpath) / name
+                    with contextlib.suppress(OSError):
+                        out.append((path.relative_to(self.root).as_posix(), path.stat().st_mtime))
+        return sorted(out)
 
     def upload_file(self, path: str | os.PathLike, key: str) -> None:
         self._publish(key, lambda tmp: shutil.copyfile(path, tmp))
@@ -198,6 +250,29 @@ class S3Store:
 
     def upload_file(self, path: str | os.PathLike, key: str) -> None:
         self._call(key, self.client.upload_file, str(path), self.bucket, self._key(key))
+
+    def _conditional_put(self, key: str, data: bytes, **condition: str) -> bool:
+        try:
+            self._call(key, self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
+            return True
+        except StoreError as exc:
+            if str(exc).endswith(("PreconditionFailed", "ConditionalRequestConflict")):
+                return False
+            raise
+
+    def create(self, key: str, data: bytes) -> bool:
+        """Write ``key`` only if it does not exist (S3 conditional write, ``If-None-Match: *``)."""
+        return self._conditional_put(key, data, IfNoneMatch="*")
+
+    def replace_if(self, key: str, data: bytes, tag: str | None) -> bool:
+        """Write ``key`` only if its ETag is still ``tag`` (``If-Match``); None: only if it does not exist."""
+        if tag is None:
+            return self.create(key, data)
+        return self._conditional_put(key, data, IfMatch=f'"{tag}"')
+
+    def temporaries(self, prefix: str = "") -> list[tuple[str, float]]:
+        """None: S3 writes are atomic (incomplete multipart uploads expire by the bucket's lifecycle rule)."""
+        return []
 
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:

@@ -24,6 +24,7 @@ from moto.events.models import EventPattern
 from datagen import generate
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
+from reelrec.lease import acquire
 from reelrec.storage import open_store
 from tests.api_reference import Reference, api_client, get, record
 from tests.test_etl_lambda import load_app, object_created
@@ -50,10 +51,11 @@ def rule_pattern() -> EventPattern:
 
 
 def lake_objects(aws) -> dict[str, tuple[str, object]]:
-    """Every lake object's ETag (its MD5: same bytes) and, apart from the run's state, its last-modified time."""
+    """Every lake object's ETag (its MD5: same bytes) and, apart from the run's state, its last-modified time.
+    The run's lease objects (``lake/_lease/``) are bookkeeping every run writes, not lake data."""
     pages = aws.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="lake/")
     return {o["Key"]: (o["ETag"], None if o["Key"] == "lake/_state.json" else o["LastModified"])
-            for page in pages for o in page.get("Contents", [])}
+            for page in pages for o in page.get("Contents", []) if not o["Key"].startswith("lake/_lease/")}
 
 
 def answers(client: Client, reference: Reference, ids: list[str]) -> dict:
@@ -178,3 +180,22 @@ def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps
     with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models") as api:
         assert answers(api, reference, ids)["got"] == second["got"]
         assert get(api, "/health")[1] == health
+
+    # 4. a CLI run holds the lake while a file lands: the event's run answers busy and writes nothing
+    holder = acquire(open_store(f"s3://{BUCKET}/lake"), "etl run (operator's CLI)")
+    busy = upload("ratings/3.csv")
+    assert busy["status"] == "busy" and "operator's CLI" in busy["message"], busy
+    assert lake_objects(aws) == after
+    holder.release()
+
+    # 5. a truncated upload of a published file is refused and the published data kept; on purpose, it is taken
+    lines = (raw / "ratings" / "1.csv").read_text().splitlines(keepends=True)
+    (raw / "ratings" / "1.csv").write_text("".join(lines[: len(lines) // 4]))
+    cut = upload("ratings/1.csv")
+    (problem,) = cut["problems"]
+    assert cut["status"] == "failed" and problem["key"] == "ratings/1.csv", cut
+    assert "likely truncated" in problem["error"] and "--allow-shrink" in problem["error"], problem
+    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models") as api:
+        assert answers(api, reference, ids)["got"] == second["got"]
+    taken = etl.lambda_.invoke("etl", {"allow_shrink": True}).payload
+    assert taken["status"] == "ok" and taken["totals"]["processed"] >= 1, taken

@@ -43,7 +43,7 @@ def snapshot(lake: Path) -> dict[str, str]:
     """Checksums of every lake object except run manifests."""
     return {
         p.relative_to(lake).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(lake.rglob("*")) if p.is_file() and "_manifests" not in p.parts
+        for p in sorted(lake.rglob("*")) if p.is_file() and not {"_manifests", "_lease"} & set(p.parts)
     }
 
 
@@ -218,7 +218,7 @@ def test_local_and_s3_lakes_have_identical_contents(raw, tmp_path, aws):
     m = run_etl(open_store("s3://reelrec-test/raw"), open_store("s3://reelrec-test/lake"), progress=Progress())
     assert m["status"] == "ok" and m["lake"] == "s3://reelrec-test/lake"
     s3 = open_store("s3://reelrec-test/lake")
-    varying = ("_manifests/", "_state.json", "serving/catalog/")  # named or stamped by run
+    varying = ("_manifests/", "_state.json", "serving/catalog/", "_lease/")  # named or stamped by run
     s3_keys = sorted(i.key for i in s3.list() if not i.key.startswith(varying))
     assert s3_keys == sorted(k for k in snapshot(local_lake) if not k.startswith(varying))
     for key in s3_keys:

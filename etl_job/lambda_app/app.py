@@ -4,10 +4,10 @@ A Chalice app of its own because its package differs from the API's and the trai
 ``reelrec`` and ``etl_job`` are vendored at build time (``python infra/package.py etl``). Nothing runs at import
 time (``chalice package`` imports this module).
 
-One Lambda function serves both triggers, so its reserved concurrency of 1 really means one ETL run at a time (runs
-take no lock). The trigger is an EventBridge rule on the data bucket's "Object Created" events under
-``raw/titles/`` and ``raw/ratings/``; it is declared in ``infra/etl-events.json``, which ``infra/package.py``
-merges into this app's ``sam.json``, so the bucket comes from the stack (``Ref: DataBucket``) and not from code.
+One Lambda function serves both triggers, with a reserved concurrency of 1; the lake's lease (``reelrec.lease``)
+also keeps a CLI run from overlapping it (a run that finds the lake held answers ``status: busy``). The trigger is
+an EventBridge rule on the data bucket's "Object Created" events under ``raw/titles/`` and ``raw/ratings/``; it is
+declared in ``infra/etl-events.json``, which ``infra/package.py`` merges into this app's ``sam.json``, so the bucket comes from the stack (``Ref: DataBucket``) and not from code.
 Chalice's ``@app.on_cw_event`` would fix the pattern in code and, next to an on-demand ``@app.lambda_function``,
 make a second function with its own concurrency.
 """
@@ -32,7 +32,7 @@ def s3_object(event: object) -> tuple[str, str] | None:
     return (bucket, key) if isinstance(bucket, str) and isinstance(key, str) else None
 
 
-def run_once(full: bool = False, trigger: str = "on demand") -> dict:
+def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool = False) -> dict:
     """Run the ETL on the stage's raw area and lake; a summary of the run (the manifest has the details).
 
     Expected failures (no raw inputs, an unreadable store) are answered with ``status: error`` and a one-line
@@ -41,12 +41,16 @@ def run_once(full: bool = False, trigger: str = "on demand") -> dict:
     from etl_job.entry import open_areas, summary_line
     from etl_job.pipeline import run_etl
     from etl_job.progress import Progress
+    from reelrec.lease import LeaseHeld
     from reelrec.storage import StoreError
 
     try:
         raw, lake = open_areas()
         log.info("etl: %s -> %s (%s%s)", raw.uri, lake.uri, trigger, ", full" if full else "")
-        manifest = run_etl(raw, lake, full=full, progress=Progress())
+        manifest = run_etl(raw, lake, full=full, progress=Progress(), allow_shrink=allow_shrink)
+    except LeaseHeld as exc:
+        log.warning("etl not run: %s", exc)
+        return {"status": "busy", "message": str(exc)}
     except (StoreError, OSError) as exc:
         log.error("etl failed: %s", exc)
         return {"status": "error", "message": str(exc)}
@@ -66,11 +70,12 @@ def run_once(full: bool = False, trigger: str = "on demand") -> dict:
 @app.lambda_function(name="etl")
 def etl(event: dict, context: object) -> dict:
     """EventBridge: an S3 "Object Created" event for the raw area runs the (incremental) ETL.
-    On demand (``aws lambda invoke``): ``{}`` runs it, ``{"full": true}`` rebuilds the lake from the raw area."""
+    On demand (``aws lambda invoke``): ``{}`` runs it, ``{"full": true}`` rebuilds the lake from the raw area,
+    ``{"allow_shrink": true}`` accepts files that lost more than 20% of their published rows."""
     created = s3_object(event)
     if created is None:
-        full = isinstance(event, dict) and event.get("full") is True
-        return run_once(full=full)
+        flags = event if isinstance(event, dict) else {}
+        return run_once(full=flags.get("full") is True, allow_shrink=flags.get("allow_shrink") is True)
     bucket, key = created
     from reelrec.config import area_uri
     from reelrec.storage import S3Store, open_store

@@ -26,11 +26,15 @@ def train_once(force: bool = False) -> dict:
     # imported per call, not at module level: `chalice package` imports this module without the job's packages
     from model_training.job import TrainingError, run
     from reelrec.config import area_uri
+    from reelrec.lease import LeaseHeld
     from reelrec.storage import StoreError, open_store
 
     try:
         lake, models = open_store(area_uri("lake")), open_store(area_uri("models"))
         result = run(lake, models, force=force, log=log.info)
+    except LeaseHeld as exc:
+        log.warning("training not run: %s", exc)
+        return {"status": "busy", "message": str(exc)}
     except (TrainingError, StoreError) as exc:
         log.error("training failed: %s", exc)
         return {"status": "error", "message": str(exc)}
