@@ -30,12 +30,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import bench_search
 import numpy as np
 from bench_etl import BENCH_HOME, ROOT, SEED, child_env, machine, raw_data
 
 FUNCTIONS = ROOT / "functions"
 TARGET_P99_MS = 1.0  # in-process p99 per query
 TARGET_COLD_MS = 300.0  # import app + first snapshot load
+TARGET_SEARCH_P99_MS = 5.0  # in-process p99 of a title search (issue 11)
+SHARED_RAW = ROOT.parent / "shared" / "data" / "raw"  # the real catalogs, when the checkout has them beside it
 PLATFORMS = ("amazon", "disney", "hulu", "netflix")
 ROUTES = ("get_max_duration", "get_score_count", "get_count_platform", "get_actor")
 # Cold start in a fresh interpreter: import the app, load the snapshot through its cache, answer one query.
@@ -64,9 +67,9 @@ class Route:
     statuses: list[int] = field(default_factory=list)
 
 
-def lake_dir(raw: Path) -> Path:
+def lake_dir(raw: Path, name: str | None = None) -> Path:
     """The benchmark lake, rebuilt with ``--full`` when it has no snapshot this checkout can load."""
-    lake = BENCH_HOME / f"lake-{raw.name.removeprefix('raw-')}"
+    lake = BENCH_HOME / f"lake-{name or raw.name.removeprefix('raw-')}"
     if load_snapshot(lake) is None:
         print(f"lake: building {lake} (python -m etl_job --full) ...", flush=True)
         cmd = [sys.executable, "-m", "etl_job", "--raw", str(raw), "--lake", str(lake), "--full"]
@@ -291,6 +294,18 @@ def tables(routes: dict[str, Route], cold: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
+def search_table(searched: dict[str, dict[str, Any]]) -> str:
+    """The title search table: numpy search vs the plain Python scan, per catalog."""
+    lines = ["Title search, ms (`search_titles`, limit 10; the plain Python scan on the first queries; "
+             "the round with the lowest p99):", "",
+             "| catalog | searches (numpy / scan) | numpy p50 | numpy p99 | scan p50 | scan p99 | scan / numpy p50 "
+             f"| scan / numpy p99 | p99 <= {TARGET_SEARCH_P99_MS:g} ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for label, result in searched.items():
+        lines += bench_search.table_rows(label, result, TARGET_SEARCH_P99_MS)
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build or reuse the lake, run the three measurements, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -300,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http", type=int, default=500, help="HTTP requests per route, 0 to skip (default 500)")
     parser.add_argument("--cold", type=int, default=7, help="fresh processes for the cold start (default 7)")
     parser.add_argument("--repeat", type=int, default=3, help="in-process rounds; the lowest p99 is kept (default 3)")
+    parser.add_argument("--searches", type=int, default=3000, help="title searches per catalog (default 3000)")
+    parser.add_argument("--scan-searches", type=int, default=300, help="of them through the plain scan (default 300)")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(FUNCTIONS)]
     print(f"machine: {machine()}, numpy {version('numpy')}, chalice {version('chalice')}")
@@ -316,8 +333,21 @@ def main(argv: list[str] | None = None) -> int:
         print("HTTP: chalice local ...", flush=True)
         over_http(routes, lake, args.http)
     cold = cold_starts(lake, args.cold)
+    catalogs = {f"{args.preset} (generated)": snap}
+    if SHARED_RAW.is_dir():
+        catalogs["real (../shared/data)"] = load_snapshot(lake_dir(SHARED_RAW, "real"))
+    else:
+        print(f"search on the real catalog skipped: {SHARED_RAW} is absent")
+    searched = {}
+    for label, catalog in catalogs.items():
+        print(f"search: {label}, {len(catalog):,} titles ...", flush=True)
+        searched[label] = bench_search.measure(catalog, args.searches, args.scan_searches, args.repeat)
+        problems += [f"WARNING: search {label} {q!r}: the plain scan found a title the search missed"
+                     for q in searched[label]["missed"]]
     print()
     print(tables(routes, cold))
+    print()
+    print(search_table(searched))
     for line in problems[:20]:
         print(line)
     if len(problems) > 20:

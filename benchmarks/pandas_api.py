@@ -11,17 +11,28 @@ from pathlib import Path
 
 import pandas as pd
 
+ACTOR_NAMES: dict[str, str] = {}
+
 
 class NotFound(Exception):
     """Nothing matches (the route's 404)."""
 
 
 def load(lake: Path) -> pd.DataFrame:
-    """The lake's titles with ``score`` (mean of their ratings, NaN without any)."""
-    titles = pd.read_parquet(lake / "titles")
+    """The lake's titles (by id) with ``score`` (mean of their ratings, NaN without any). Answers name titles and
+    people as the catalog wrote them, like the API: ``ACTOR_NAMES`` maps each lower-case cast name to its first
+    spelling in id order (a module dict, not ``df.attrs``: pandas deep-copies attrs into every filtered frame)."""
+    titles = pd.read_parquet(lake / "titles").sort_values("id", ignore_index=True)
     ratings = pd.read_parquet(lake / "ratings", columns=["title_id", "score"])
     scores = ratings.groupby("title_id")["score"].mean().rename("score")
-    return titles.merge(scores, left_on="id", right_index=True, how="left")
+    df = titles.merge(scores, left_on="id", right_index=True, how="left")
+    pairs = pd.DataFrame({"cast": df["cast"].fillna("").str.split(","),
+                          "shown": df["display_cast"].fillna("").str.split(",")}).explode(["cast", "shown"])
+    pairs = pairs.assign(cast=pairs["cast"].str.strip(), shown=pairs["shown"].str.strip())
+    pairs = pairs[pairs["cast"] != ""].drop_duplicates("cast")
+    ACTOR_NAMES.clear()
+    ACTOR_NAMES.update(zip(pairs["cast"], pairs["shown"], strict=True))
+    return df
 
 
 def get_max_duration(df: pd.DataFrame, year: int | None = None, platform: str | None = None,
@@ -37,7 +48,7 @@ def get_max_duration(df: pd.DataFrame, year: int | None = None, platform: str | 
         raise NotFound(duration_type)
     best = sel[sel.duration_int == sel.duration_int.max()].sort_values(["title", "id"]).iloc[0]
     year_out = None if pd.isna(best["release_year"]) else int(best["release_year"])
-    return {"title": best["title"], "id": best["id"], "platform": best["platform"], "release_year": year_out,
+    return {"title": best["display_title"], "id": best["id"], "platform": best["platform"], "release_year": year_out,
             "duration_int": int(best["duration_int"]), "duration_type": duration_type}
 
 
@@ -71,4 +82,4 @@ def get_actor(df: pd.DataFrame, platform: str, year: int) -> dict:
         raise NotFound(year)
     counts = names["cast"].value_counts()
     actor = counts[counts == counts.max()].index.min()
-    return {"platform": platform, "year": year, "actor": actor, "count": int(counts[actor])}
+    return {"platform": platform, "year": year, "actor": ACTOR_NAMES[actor], "count": int(counts[actor])}

@@ -18,18 +18,29 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from reelrec.artifact_checks import Checks, InvalidArtifact
 from reelrec.copies import Copies
+from reelrec.schemas import (
+    DISPLAY_COLUMNS,
+    DURATION_TYPES,
+    PLATFORM_NAMES,
+    PLATFORMS,
+    SCORE_MAX,
+    SCORE_MIN,
+    TITLE_TYPES,
+)
 
 if TYPE_CHECKING:
     from reelrec.search_index import SearchIndex
-from reelrec.schemas import DISPLAY_COLUMNS, DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 
-FORMAT = 3  # catalog snapshot layout: bump when it changes (the ETL then republishes, the API refuses old ones)
+FORMAT = 4  # catalog snapshot layout: bump when it changes (the ETL then republishes, the API refuses old ones)
 TRAINING_FORMAT = 1  # training ratings layout
 CODES = {"platform": PLATFORMS, "kind": TITLE_TYPES, "duration_type": DURATION_TYPES}
 NO_DATE = np.iinfo(np.int32).min  # date_added is stored as days since 1970-01-01
 EPOCH = dt.date(1970, 1, 1)
-STRING_COLUMNS = ("title", "director", "cast", "country", "listed_in", "description", "rating")
+# the lake's lower-case forms kept: title (ties sort on it) and rating; the other text fields are served as written
+# only (their lake form is ``str.lower`` of it, which is what the training job derives), so the API loads less
+STRING_COLUMNS = ("title", "rating")
 # the text fields as the catalog wrote them, beside the lake's lower-case forms above: what answers show
 DISPLAY_STRINGS = tuple(DISPLAY_COLUMNS.values())
 SEARCH_PREFIX = "search."  # the title search's arrays (reelrec.search_index) are stored under this prefix
@@ -125,11 +136,6 @@ class CatalogSnapshot:
     date_added: np.ndarray  # int32 days since 1970-01-01, NO_DATE = unknown
     actors: Strings  # sorted alphabetically, so the smallest index is the alphabetical first
     title: Strings
-    director: Strings
-    cast: Strings
-    country: Strings
-    listed_in: Strings
-    description: Strings
     rating: Strings
     display_title: Strings  # the text fields as written (case kept): what every answer shows
     display_director: Strings
@@ -202,21 +208,53 @@ class CatalogSnapshot:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CatalogSnapshot:
-        """Load a snapshot written by ``to_bytes``; refuses other format versions."""
+        """Load a snapshot written by ``to_bytes`` and ``validate`` it; refuses other format versions."""
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             if int(npz["format"]) != FORMAT:
                 raise ValueError(f"catalog snapshot format {int(npz['format'])}, expected {FORMAT}")
             values = {}
-            for f in fields(cls):
-                if f.name == "version":
-                    values[f.name] = str(npz["version"])
-                elif f.type == "Strings":
-                    values[f.name] = Strings(npz[f"{f.name}.blob"], npz[f"{f.name}.offsets"])
-                elif f.name == "search_arrays":
-                    values[f.name] = {name[len(SEARCH_PREFIX):]: npz[name] for name in npz.files
-                                      if name.startswith(SEARCH_PREFIX)}
-                else:
-                    values[f.name] = npz[f.name]
-        return cls(**values)
+            try:
+                for f in fields(cls):
+                    if f.name == "version":
+                        values[f.name] = str(npz["version"])
+                    elif f.type == "Strings":
+                        values[f.name] = Strings(npz[f"{f.name}.blob"], npz[f"{f.name}.offsets"])
+                    elif f.name == "search_arrays":
+                        values[f.name] = {name[len(SEARCH_PREFIX):]: npz[name] for name in npz.files
+                                          if name.startswith(SEARCH_PREFIX)}
+                    else:
+                        values[f.name] = npz[f.name]
+            except KeyError as exc:
+                raise InvalidArtifact(f"catalog snapshot: missing array {exc}") from None
+        snap = cls(**values)
+        snap.validate()
+        return snap
+
+    def validate(self) -> None:
+        """Raise ``InvalidArtifact`` unless every array agrees with the others (lengths, dtypes, code ranges,
+        offsets, sorted ids, works, search index): the API must not start answering from a broken snapshot."""
+        c = Checks(f"catalog snapshot {self.version}")
+        n = len(c.array("ids", self.ids, "S"))
+        c.ascending("ids", self.ids)
+        for name, dtype, low, high in (("platform", "uint8", 0, len(PLATFORMS)), ("kind", "uint8", 0, len(TITLE_TYPES)),
+                                       ("release_year", "int16", 0, 10_000), ("duration_int", "int32", -1, 2**31 - 1),
+                                       ("duration_type", "int8", -1, len(DURATION_TYPES)),
+                                       ("title_rank", "int32", 0, max(n, 1)), ("score_count", "int32", 0, 2**31 - 1)):
+            c.within(name, c.array(name, getattr(self, name), dtype, n), low, high)
+        if n and (np.bincount(self.title_rank, minlength=n) != 1).any():
+            c.fail("title_rank", "is not an order of the rows (a rank is missing or repeated)")
+        means = c.array("score_mean", self.score_mean, "float64", n)
+        c.within("score_mean", means[~np.isnan(means)], SCORE_MIN, np.nextafter(SCORE_MAX, np.inf))
+        c.array("date_added", self.date_added, "int32", n)
+        actors = c.text("actors", self.actors.blob, self.actors.offsets, None)
+        c.text("actor_names", self.actor_names.blob, self.actor_names.offsets, actors)
+        c.csr("cast", self.cast_indptr, self.cast_indices, n, actors, "int32", "int32")
+        for name in ("title", "rating", *DISPLAY_STRINGS):
+            column = getattr(self, name)
+            c.text(name, column.blob, column.offsets, n)
+        c.works("work", self.work, n)
+        if not self.search_arrays:
+            c.fail("search index", "is missing")
+        self.search_index.validate(n, c)
 
 

@@ -13,10 +13,11 @@ from functools import cached_property
 
 import numpy as np
 
+from reelrec.artifact_checks import Checks, InvalidArtifact
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings, write_npz
 from reelrec.confidence import ConfidenceMap
 from reelrec.copies import Copies
-from reelrec.schemas import PLATFORM_NAMES
+from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 from reelrec.scoring import HybridModel
 
 FORMAT = 3  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
@@ -154,20 +155,76 @@ class ModelArtifact:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ModelArtifact:
-        """Load what ``to_bytes`` wrote; refuses other format versions with a clear error."""
+        """Load what ``to_bytes`` wrote and ``validate`` it; refuses other format versions with a clear error."""
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             if int(npz["format"]) != FORMAT:
                 raise ValueError(f"model artifact format {int(npz['format'])}, expected {FORMAT}")
-            meta = json.loads(str(npz["meta"]))
-            model_values: dict = {name: meta[name] for name in _SCALARS}
-            model_values["confidence"] = ConfidenceMap(**meta["confidence"])
-            for f in fields(HybridModel):
-                if f.name not in model_values and f"model.{f.name}" in npz.files:  # optional arrays may be absent
-                    model_values[f.name] = npz[f"model.{f.name}"]
-            title_values = {}
-            for f in fields(TitleInfo):
-                if f.type == "Strings":
-                    title_values[f.name] = Strings(npz[f"titles.{f.name}.blob"], npz[f"titles.{f.name}.offsets"])
-                else:
-                    title_values[f.name] = npz[f"titles.{f.name}"]
-        return cls(meta["version"], HybridModel(**model_values), TitleInfo(**title_values), meta["info"])
+            try:
+                meta = json.loads(str(npz["meta"]))
+                model_values: dict = {name: meta[name] for name in _SCALARS}
+                model_values["confidence"] = ConfidenceMap(**meta["confidence"])
+                for f in fields(HybridModel):
+                    if f.name not in model_values and f"model.{f.name}" in npz.files:  # optional arrays may be absent
+                        model_values[f.name] = npz[f"model.{f.name}"]
+                title_values = {}
+                for f in fields(TitleInfo):
+                    if f.type == "Strings":
+                        title_values[f.name] = Strings(npz[f"titles.{f.name}.blob"], npz[f"titles.{f.name}.offsets"])
+                    else:
+                        title_values[f.name] = npz[f"titles.{f.name}"]
+                artifact = cls(meta["version"], HybridModel(**model_values), TitleInfo(**title_values), meta["info"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InvalidArtifact(f"model artifact: missing or malformed entry ({type(exc).__name__}: "
+                                      f"{str(exc)[:120]})") from None
+        artifact.validate()
+        return artifact
+
+    def validate(self) -> None:
+        """Raise ``InvalidArtifact`` unless the model's arrays and its titles agree (shapes, dtypes, index ranges,
+        sorted ids, finite numbers): a broken model is refused at load, not request by request."""
+        c = Checks(f"model {self.version}")
+        t, m = self.titles, self.model
+        n = len(c.array("titles.ids", t.ids, "S"))
+        c.ascending("titles.ids", t.ids)
+        for name, dtype, low, high in (("platform", "uint8", 0, len(PLATFORMS)), ("kind", "uint8", 0, len(TITLE_TYPES)),
+                                       ("release_year", "int16", 0, 10_000), ("duration_int", "int32", -1, 2**31 - 1),
+                                       ("duration_type", "int8", -1, len(DURATION_TYPES))):
+            c.within(f"titles.{name}", c.array(f"titles.{name}", getattr(t, name), dtype, n), low, high)
+        c.text("titles.title", t.title.blob, t.title.offsets, n)
+        genres = c.text("titles.genres", t.genres.blob, t.genres.offsets, None)
+        c.csr("titles.genre", t.genre_indptr, t.genre_indices, n, genres, "int32", "int32")
+        c.works("titles.work", t.work, n)
+        k = c.array("model.item_factors", m.item_factors, "float32", n, ndim=2).shape[1]
+        users = len(c.array("model.user_ids", m.user_ids, "int64"))
+        c.ascending("model.user_ids", m.user_ids)
+        if c.array("model.user_factors", m.user_factors, "float32", users, ndim=2).shape[1] != k:
+            c.fail("model.user_factors", f"has {m.user_factors.shape[1]} factors, the titles have {k}")
+        if c.array("model.yty", m.yty, "float64", k, ndim=2).shape[1] != k:
+            c.fail("model.yty", f"is not {k} x {k}")
+        for name in ("item_factors", "user_factors", "yty"):
+            c.finite(f"model.{name}", getattr(m, name))
+        c.finite("model.pop_prior", c.array("model.pop_prior", m.pop_prior, "float32", n))
+        c.array("model.rated", m.rated, "bool", n)
+        blocks = len(c.array("model.block_weight", m.block_weight, "float32"))
+        c.array("model.similar_weight", m.similar_weight, "float32", blocks)
+        features = len(c.array("model.feat_block", m.feat_block, "int8"))
+        c.within("model.feat_block", m.feat_block, 0, blocks)
+        c.csr("model.feat", m.feat_indptr, m.feat_indices, n, features, "int64", "int32")
+        c.array("model.feat_data", m.feat_data, "float32", len(m.feat_indices))
+        c.csr("model.feat_t", m.feat_t_indptr, m.feat_t_rows, features, n, "int64", "int32")
+        c.array("model.feat_t_data", m.feat_t_data, "float32", len(m.feat_t_rows))
+        if len(m.feat_t_rows) != len(m.feat_indices):
+            c.fail("model.feat_t_rows", "does not hold the same entries as model.feat_indices")
+        items = "uint16" if m.hist_items.dtype == np.uint16 else "int32"
+        c.csr("model.hist", m.hist_indptr, m.hist_items, users, n, "int64", items)
+        c.finite("model.hist_scores", c.array("model.hist_scores", m.hist_scores, "float32", len(m.hist_items)))
+        for name in ("feat_data", "feat_t_data", "block_weight", "similar_weight"):
+            c.finite(f"model.{name}", getattr(m, name))
+        if m.work is not None:
+            c.works("model.work", m.work, n)
+        scalars = [m.regularization, m.pop_weight, m.content_center, m.confidence.alpha, m.confidence.neutral,
+                   m.confidence.neg_alpha]
+        if not all(isinstance(x, int | float) and np.isfinite(x) for x in scalars):
+            c.fail("meta", f"holds a parameter that is not a finite number ({scalars})")
+        if not isinstance(m.discovery_every, int) or m.discovery_every < 0:
+            c.fail("meta.discovery_every", f"is {m.discovery_every!r}, expected an integer >= 0")

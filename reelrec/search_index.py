@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from reelrec.artifact_checks import Checks, InvalidArtifact
 from reelrec.textfold import key, words
 
 TYPO_MIN_LETTERS = 5  # a query word this long may carry one typo
@@ -83,6 +84,9 @@ def _text(blob: np.ndarray, offsets: np.ndarray, i: int) -> str:
     return blob[offsets[i] : offsets[i + 1]].tobytes().decode()
 
 
+MASK_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789"  # the bytes of SearchIndex.letter_masks
+
+
 @dataclass(frozen=True)
 class SearchIndex:
     """The arrays of one snapshot's search index (layout in the module docstring)."""
@@ -113,8 +117,58 @@ class SearchIndex:
         if len(needle) >= 2:
             code = first + needle[1] + 1
             return pos[indptr[code] : indptr[code + 1]].astype(np.int64)
-        return np.sort(pos[indptr[first] : indptr[first + 257]]).astype(np.int64)
+        return np.flatnonzero(getattr(self, f"{which}_blob") == needle[0])  # one byte: a scan is sorted already
 
+    def letter_masks(self) -> np.ndarray:
+        """Per title key, a uint64 with bit i set when ``MASK_BYTES[i]`` occurs in it (computed on first use): a
+        one-letter query ("e", as people start typing) is then one AND over the rows instead of a blob scan."""
+        cache = self.__dict__
+        if "_letter_masks" not in cache:
+            bits = np.zeros(257, np.uint64)
+            bits[np.frombuffer(MASK_BYTES, np.uint8)] = np.uint64(1) << np.arange(len(MASK_BYTES), dtype=np.uint64)
+            per_byte = np.append(bits[self.title_blob], np.uint64(0))  # a trailing 0 for empty last keys
+            starts = self.title_offsets[:-1]
+            masks = np.bitwise_or.reduceat(per_byte, starts)
+            masks[np.diff(self.title_offsets) == 0] = 0  # reduceat gives the next key's first byte for an empty key
+            cache["_letter_masks"] = masks
+        return cache["_letter_masks"]
+
+    def string_of_byte(self, which: str) -> np.ndarray:
+        """For each byte of ``which``'s blob, the string it belongs to (int32), computed on first use: turns a
+        match position into its row with a gather instead of a binary search."""
+        cache = self.__dict__.setdefault("_string_of_byte", {})
+        if which not in cache:
+            offsets = getattr(self, f"{which}_offsets")
+            cache[which] = np.repeat(np.arange(len(offsets) - 1, dtype=np.int32), np.diff(offsets))
+        return cache[which]
+
+
+    def validate(self, rows: int, checks: Checks) -> None:
+        """Raise ``InvalidArtifact`` unless every array has its dtype, length and range (``rows``: the snapshot's)."""
+        checks.text("search.title", self.title_blob, self.title_offsets, rows)
+        people = checks.text("search.people", self.people_blob, self.people_offsets, None)
+        checks.array("search.people_word_start", self.people_word_start, "bool", len(self.people_blob))
+        checks.text("search.people_names", self.people_names_blob, self.people_names_offsets, people)
+        checks.csr("search.person", self.person_indptr, self.person_rows, people, rows, "int64", "int32")
+        checks.array("search.person_role", self.person_role, "uint8", len(self.person_rows))
+        checks.within("search.person_role", self.person_role, 0, len(ROLES))
+        n_words = checks.text("search.vocab", self.vocab_blob, self.vocab_offsets, None)
+        checks.array("search.typo_hash", self.typo_hash, "uint64")
+        checks.ascending("search.typo_hash", self.typo_hash, strict=False)
+        checks.array("search.typo_word", self.typo_word, "int32", len(self.typo_hash))
+        checks.within("search.typo_word", self.typo_word, 0, n_words)
+        for which in ("title", "people"):
+            blob = getattr(self, f"{which}_blob")
+            indptr, pos = getattr(self, f"{which}_pair_indptr"), getattr(self, f"{which}_pair_pos")
+            checks.array(f"search.{which}_pair_pos", pos, "int32", len(blob))
+            checks.offsets(f"search.{which}_pair_indptr", indptr, PAIRS, len(blob), "int32")
+            checks.within(f"search.{which}_pair_pos", pos, 0, len(blob))
+            if len(blob) and (pair_codes(blob)[pos] != np.repeat(np.arange(PAIRS), np.diff(indptr))).any():
+                checks.fail(f"search.{which}_pair_pos", "does not list the positions of each byte pair")
+            starts = np.zeros(len(pos) + 1, bool)
+            starts[indptr] = True
+            if ((np.diff(pos) <= 0) & ~starts[1:-1]).any():
+                checks.fail(f"search.{which}_pair_pos", "does not list each pair's positions in ascending order")
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Name -> array, for the snapshot's ``.npz``."""
@@ -122,7 +176,10 @@ class SearchIndex:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> SearchIndex:
-        """Wrap arrays written by ``to_arrays`` (nothing is computed)."""
+        """Wrap arrays written by ``to_arrays`` (nothing is computed); ``InvalidArtifact`` when one is missing."""
+        missing = [f.name for f in fields(cls) if f.name not in arrays]
+        if missing:
+            raise InvalidArtifact(f"search index: missing arrays {', '.join(missing)}")
         return cls(**{f.name: arrays[f.name] for f in fields(cls)})
 
     def person_name(self, person: int) -> str:

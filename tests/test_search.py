@@ -54,7 +54,6 @@ def snapshot(titles: list[tuple], people: dict[str, tuple[str, str]] | None = No
     strings = {name: Strings.of([""] * n) for name in STRING_COLUMNS + DISPLAY_STRINGS}
     strings["title"] = Strings.of([r[1].lower() for r in full])
     strings["display_title"] = Strings.of([r[1] for r in full])
-    strings["listed_in"] = Strings.of(["dramas, comedies"] * n)
     strings["display_listed_in"] = Strings.of(["Dramas, Comedies"] * n)
     strings["display_director"], strings["display_cast"] = Strings.of(directors), Strings.of(casts)
     return CatalogSnapshot(
@@ -218,6 +217,23 @@ def test_search_finds_what_a_plain_python_scan_finds(client, reference):
         expected = expected_titles(reference, q)
         if total <= 400:  # every title found by the scan is shown (one copy per work: the generated data has none)
             assert expected <= got, (q, sorted(expected - got)[:5])
+
+
+def test_title_tiers_equal_a_scan_for_every_letter_and_longer_needles(api_lake):
+    """The one-letter path (letter masks) and the general path (byte matching) against a Python scan of the keys."""
+    from reelrec.layout import CATALOG_POINTER
+    from reelrec.textfold import key
+
+    pointer = json.loads((api_lake / CATALOG_POINTER).read_text())
+    snap = CatalogSnapshot.from_bytes((api_lake / pointer["key"]).read_bytes())
+    keys = [key(t) for t in snap.display_title]
+    needles = [bytes([c]) for c in b"abcdefghijklmnopqrstuvwxyz0123456789-"] + [b"th", b"the", b"ion", b"crimson"]
+    for needle in needles:
+        rows, tier = search._title_tiers(snap.search_index, needle, search.SUBSTRING)
+        n = needle.decode()
+        want = {i: search.EXACT if k == n else search.PREFIX if k.startswith(n) else search.SUBSTRING
+                for i, k in enumerate(keys) if n in k}
+        assert dict(zip(rows.tolist(), tier.tolist(), strict=True)) == want, needle
 
 
 def test_search_cards_agree_with_title_records(client):

@@ -24,7 +24,7 @@ import numpy as np
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot
 from reelrec.model_artifact import duration_label, split_list
 from reelrec.schemas import PLATFORM_NAMES
-from reelrec.search_index import ROLES, TYPO_MIN_LETTERS, SearchIndex
+from reelrec.search_index import MASK_BYTES, ROLES, TYPO_MIN_LETTERS, SearchIndex
 from reelrec.textfold import key, words
 
 EXACT, PREFIX, PERSON, SUBSTRING, TYPO, PERSON_PART = range(6)
@@ -48,22 +48,32 @@ def occurrences(index: SearchIndex, which: str, needle: bytes) -> tuple[np.ndarr
         if not len(pos):
             break
         pos = pos[blob[pos + j] == pattern[j]]
-    rows = np.searchsorted(offsets, pos, side="right") - 1
+    rows = index.string_of_byte(which)[pos].astype(np.int64)
     inside = pos + size <= offsets[rows + 1]  # not running into the next string
     return rows[inside], pos[inside]
 
 
 def _title_tiers(index: SearchIndex, needle: bytes, rest: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose title key contains ``needle`` and their tier (EXACT, PREFIX, else ``rest``)."""
-    rows, pos = occurrences(index, "title", needle)
-    first = np.ones(len(rows), bool)  # positions ascend, so a row's first occurrence is its earliest: keep that one
-    first[1:] = rows[1:] != rows[:-1]
-    rows, pos = rows[first], pos[first]
-    starts, ends = index.title_offsets[rows], index.title_offsets[rows + 1]
-    tier = np.full(len(rows), rest, np.int8)
-    tier[pos == starts] = PREFIX
-    tier[(pos == starts) & (ends - starts == len(needle))] = EXACT
-    return rows, tier
+    """Rows whose title key contains ``needle`` and their tier (EXACT, PREFIX, else ``rest``), rows ascending.
+    Dense flags over the catalog's rows (scatter, no sort): a broad query ("e") has an occurrence in most titles."""
+    offsets = index.title_offsets
+    if len(needle) == 1 and needle in MASK_BYTES:
+        lengths = np.diff(offsets)
+        hit = (index.letter_masks() & np.uint64(1 << MASK_BYTES.index(needle))) != 0
+        prefix = hit & (index.title_blob[np.minimum(offsets[:-1], len(index.title_blob) - 1)] == needle[0])
+        prefix &= lengths > 0
+    else:
+        rows, pos = occurrences(index, "title", needle)
+        hit = np.zeros(len(offsets) - 1, bool)
+        hit[rows] = True
+        prefix = np.zeros(len(hit), bool)
+        prefix[rows[pos == offsets[rows]]] = True
+    found = np.flatnonzero(hit)
+    tier = np.full(len(found), rest, np.int8)
+    starts = prefix[found]
+    tier[starts] = PREFIX
+    tier[starts & (offsets[found + 1] - offsets[found] == len(needle))] = EXACT
+    return found, tier
 
 
 def _typo_keys(index: SearchIndex, q: str) -> list[bytes]:
@@ -154,12 +164,12 @@ def _form(snap: CatalogSnapshot, rows: np.ndarray) -> np.ndarray:
     return np.where(feature, 0, np.where(movie, 2, 1)).astype(np.int8)
 
 
-def _per_work(work: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct works (sorted) and, for each, the position of its best-tier entry."""
-    order = np.lexsort((tier, work))
-    first = np.ones(len(order), bool)
-    first[1:] = work[order][1:] != work[order][:-1]
-    return work[order][first], order[first]
+def _best_of_work(work: np.ndarray, packed: np.ndarray, n: int) -> np.ndarray:
+    """Dense over the catalog's ``n`` rows: for each work id, the smallest ``packed`` of its entries (int64 max for
+    a work without any). Linear in the entries: no sort."""
+    best = np.full(n, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(best, work, packed)
+    return best
 
 
 def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 0,
@@ -167,28 +177,33 @@ def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 
     """The works matching ``q`` (canonical text from ``params.search_text``), best first, ``limit`` from ``offset``;
     ``total`` counts the matching works (on ``platforms`` when given)."""
     rows, tier, person = matches(snap, q)
-    copies = snap.copies
+    n, copies = len(snap), snap.copies
     if len(copies.shared) and len(rows):  # a work matches through any of its copies: every copy takes its best match
-        works, best = _per_work(snap.work[rows], tier)
-        extra = copies.shared[np.isin(snap.work[copies.shared], works) & ~np.isin(copies.shared, rows)]
+        position = np.arange(len(rows), dtype=np.int64)
+        best = _best_of_work(snap.work[rows], (tier.astype(np.int64) << 32) | position, n)
+        matched_row = np.zeros(n, bool)
+        matched_row[rows] = True
+        shared = copies.shared
+        extra = shared[(best[snap.work[shared]] != np.iinfo(np.int64).max) & ~matched_row[shared]]
         rows = np.concatenate([rows, extra])
-        source = best[np.searchsorted(works, snap.work[rows])]
+        source = best[snap.work[rows]] & 0xFFFFFFFF
         tier, person = tier[source], person[source]
     if platforms is not None:
-        keep = np.isin(snap.platform[rows], [CODES["platform"].index(p) for p in platforms])
+        allowed = np.zeros(len(CODES["platform"]), bool)
+        allowed[[CODES["platform"].index(p) for p in platforms]] = True
+        keep = allowed[snap.platform[rows]]
         rows, tier, person = rows[keep], tier[keep], person[keep]
     counts = snap.score_count[rows].astype(np.int64)
     work = snap.work[rows]
-    # one copy per work: its best tier, then the copy with most ratings, then platform order
-    order = np.lexsort((snap.platform[rows], -counts, tier, work))
-    first = np.ones(len(order), bool)
-    first[1:] = work[order][1:] != work[order][:-1]
-    shown = order[first]
+    # one copy per work (its copies share the work's best tier): most ratings, then platform order, then row
+    position = np.arange(len(rows), dtype=np.int64)
+    packed = (((1 << 24) - 1 - np.minimum(counts, (1 << 24) - 1)) << 35) | (snap.platform[rows].astype(np.int64) << 32)
+    packed |= position
+    shown = np.flatnonzero(_best_of_work(work, packed, n)[work] == packed)
     # the work's popularity: its best-known copy's ratings (a copy without ratings is the same film)
-    _, inverse = np.unique(work, return_inverse=True)
-    popularity = np.zeros(len(shown), np.int64)
-    np.maximum.at(popularity, inverse, counts)  # inverse indexes the sorted works, like ``shown`` (sorted by work)
-    page = shown[_page(snap, rows[shown], tier[shown], popularity, offset + limit)][offset:]
+    popularity = np.zeros(n, np.int64)
+    np.maximum.at(popularity, work, counts)
+    page = shown[_page(snap, rows[shown], tier[shown], popularity[work[shown]], offset + limit)][offset:]
     items = []
     for i in page:
         row, t, p = int(rows[i]), int(tier[i]), int(person[i])

@@ -3,7 +3,9 @@
 A job publishes a versioned object and then a small pointer (``{"version": ..., "key": ...}``), e.g. the ETL's
 ``serving/catalog/<version>.npz`` and ``serving/catalog/current.json``. The first request reads both; afterwards the
 pointer is re-read at most every ``REELREC_SNAPSHOT_CHECK_SECONDS`` (default 120) and a new version is loaded when it
-changed. If that load fails, the old one keeps being served and the error is logged and shown by ``/health``.
+changed. The loaders validate every array (``reelrec.artifact_checks``); if a load fails or the object is refused
+as invalid, the old one keeps being served (503 only while there is none) and the reason is logged and shown by
+``/health``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.errors import Unavailable
+from reelrec.artifact_checks import InvalidArtifact
 from reelrec.catalog_snapshot import CatalogSnapshot
 from reelrec.config import area_uri
 from reelrec.layout import CATALOG_POINTER, MODEL_POINTER
@@ -160,6 +163,9 @@ class SnapshotCache:
         what = self.source.what
         try:
             return self.source.load(self._open().read_bytes(pointer["key"]))
+        except InvalidArtifact as exc:  # loads, but its arrays disagree: refused like a corrupt one, with the reason
+            log.error("%s %s (%s) refused: %s", what, pointer["version"], pointer["key"], exc)
+            raise Unavailable(f"{what} {pointer['version']} was refused as invalid ({exc})") from None
         except Exception:
             log.exception("%s %s (%s) could not be loaded", what, pointer["version"], pointer["key"])
             raise Unavailable(f"{what} {pointer['version']} could not be loaded; try again later") from None
