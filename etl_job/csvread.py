@@ -24,6 +24,8 @@ def read_header(path: Path) -> list[str]:
         raise FileRejected("not CSV text (binary data)")
     head = head.removeprefix(codecs.BOM_UTF8)
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    if b"\r" in first:  # no line feed before a carriage return: the whole file would read as one header line
+        raise FileRejected("line ends are CR only (classic Mac OS): save the file with LF or CRLF line ends")
     try:
         text = first.decode("utf-8")
     except UnicodeDecodeError as exc:

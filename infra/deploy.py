@@ -36,6 +36,10 @@ BASE_TEMPLATE = ROOT / "infra" / "template.yaml"
 APPS = ("api", "training", "etl")  # infra/package.py's names
 STAGES = ("dev", "prod")
 LOG_RETENTION_DAYS = 30
+# every request the public API answers is paid for: API Gateway stage throttling (steady requests/s, burst) and the
+# API function's reserved concurrency (functions/.chalice/config.json) bound the bill; docs/deploy.md has the sums
+API_THROTTLE = {"dev": (5, 10), "prod": (100, 200)}
+LOGS_ACTIONS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")  # chalice's roles are unnamed; SAM is a transform
 
 
@@ -45,6 +49,25 @@ class AssemblyError(Exception):
 
 def stack_name(stage: str) -> str:
     return f"reelrec-{stage}"
+
+
+def function_name(stage: str, logical: str) -> str:
+    """A function's fixed name, ``reelrec-<stage>-<api|train|retrain|etl>``: named up front, so its role can be
+    scoped to its log group (a generated name is only known after the role, which the function depends on)."""
+    return f"reelrec-{stage}-{'api' if logical == 'APIHandler' else logical.lower()}"
+
+
+def _scope_logs(role: dict, log_group: str) -> None:
+    """Narrow the role's CloudWatch Logs statements to its own function's log group (the policy files allow the
+    stage's functions; one training policy file serves two functions)."""
+    arn = f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group}"
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("logs:") for a in actions):
+                if not set(actions) <= LOGS_ACTIONS:
+                    raise AssemblyError(f"a logs statement grants {sorted(set(actions) - LOGS_ACTIONS)}")
+                statement["Resource"] = [{"Fn::Sub": arn}, {"Fn::Sub": f"{arn}:*"}]
 
 
 def assemble(stage: str, sams: dict[str, dict], base: dict | None = None) -> dict:
@@ -72,13 +95,26 @@ def assemble(stage: str, sams: dict[str, dict], base: dict | None = None) -> dic
                 raise AssemblyError(f"{app}: output {name!r} is already used by another part of the stack")
             outputs[name] = output
     functions = sorted(k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function")
-    for logical in functions:  # Lambda's own log groups never expire; these do (created before any invocation)
-        name = f"{logical}LogGroup"
+    for logical in functions:  # Lambda's own log groups never expire; these do (created before the function)
+        name, fn = f"{logical}LogGroup", resources[logical]["Properties"]
         if name in resources:
             raise AssemblyError(f"logical id {name!r} is already used")
+        fn["FunctionName"] = function_name(stage, logical)
+        log_group = f"/aws/lambda/{fn['FunctionName']}"
         resources[name] = {"Type": "AWS::Logs::LogGroup", "Properties": {
-            "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{logical}}}"}, "RetentionInDays": LOG_RETENTION_DAYS}}
+            "LogGroupName": log_group, "RetentionInDays": LOG_RETENTION_DAYS}}
+        resources[logical]["DependsOn"] = sorted({*_depends(resources[logical]), name})
+        _scope_logs(resources[fn["Role"]["Fn::GetAtt"][0]], log_group)
+    rate, burst = API_THROTTLE[stage]
+    for api in (r for r in resources.values() if r["Type"] == "AWS::Serverless::Api"):
+        api["Properties"]["MethodSettings"] = [{"ResourcePath": "/*", "HttpMethod": "*",
+                                                "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}]
     return template
+
+
+def _depends(resource: dict) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else list(depends)
 
 
 def build(stage: str, out: Path) -> tuple[int, Path | None]:

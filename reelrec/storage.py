@@ -71,6 +71,10 @@ class LocalStore:
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if path != self.root and self.root not in path.parents:
+            plain = Path(os.path.normpath(self.root / key))
+            if plain.is_symlink() and not plain.exists() and self.root in plain.parents:
+                raise ObjectMissing(f"{self.uri}: {key!r} is a broken symbolic link (its target "
+                                    f"{os.readlink(plain)} does not exist)")
             raise StoreError(f"key {key!r} escapes the store root {self.root}")
         return path
 
@@ -111,10 +115,23 @@ class LocalStore:
         except FileExistsError:
             return False
         except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            self._prune_empty(dest.parent)  # a full disk must not leave an empty version folder behind
             raise StoreError(f"{self.uri}: cannot create {key!r}: {exc.strerror or exc}") from None
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
+
+    def _prune_empty(self, folder: Path) -> None:
+        """Remove ``folder`` and its parents up to the root while they are empty: S3 has no empty folders, and a
+        local store should not either (an empty ``versions/<v>/`` would look like a version to a person)."""
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): stop
+                return
+            folder = folder.parent
 
     def replace_if(self, key: str, data: bytes, tag: str | None) -> bool:
         """Write ``key`` only if its change tag is still ``tag`` (None: only if it does not exist); False when
@@ -155,7 +172,8 @@ class LocalStore:
     def local_copy(self, key: str) -> Iterator[Path]:
         path = self._path(key)
         if not path.is_file():  # also refuses FIFOs and devices, which would block or never end
-            raise ObjectMissing(f"{self.uri}: no regular file {key!r}")
+            what = " (a folder)" if path.is_dir() else "" if not path.exists() else " (a pipe or device)"
+            raise ObjectMissing(f"{self.uri}: no regular file {key!r}{what}")
         yield path
 
     def _info(self, path: Path) -> ObjectInfo:
@@ -178,6 +196,9 @@ class LocalStore:
         out = []
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(TMP_PREFIX))
+            # a folder named like a file (``netflix_titles.csv/``) is listed, so it fails as an input instead of
+            # the input silently going missing
+            filenames = [*filenames, *(d for d in dirnames if d.lower().endswith(".csv"))]
             for name in sorted(filenames):
                 if name.startswith(TMP_PREFIX):
                     continue
@@ -191,10 +212,12 @@ class LocalStore:
         return self._info(path) if path.is_file() else None
 
     def delete(self, key: str) -> None:
+        path = self._path(key)
         try:
-            self._path(key).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.uri}: cannot delete {key!r}: {exc.strerror or exc}") from None
+        self._prune_empty(path.parent)
 
     def check_writable(self) -> None:
         """Fail early, with a message, when the root cannot hold objects."""

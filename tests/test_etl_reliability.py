@@ -243,3 +243,33 @@ def test_killed_runs_leave_nothing_that_outlives_the_next_run(raw, tmp_path):
                 import shutil
 
                 shutil.rmtree(p)
+
+
+def failed_entry(lake: Path, key: str) -> dict:
+    manifest = json.loads(sorted((lake / "_manifests").iterdir())[-1].read_text())
+    return by_key(manifest)[key]
+
+
+def test_cr_only_line_ends_are_named_as_such(raw, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    write(raw, "ratings/5.csv", ratings_csv((9, "2.0", TS, "ns2"), (9, "3.0", TS, "ns3")).replace("\n", "\r"))
+    assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
+    error = failed_entry(lake, "ratings/5.csv")["error"]
+    assert "line ends are CR only" in error and "missing column" not in error
+    assert "CR only" in capsys.readouterr().err
+
+
+def test_a_folder_named_like_a_csv_fails_instead_of_going_missing(raw, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    (raw / "ratings/5.csv").mkdir()
+    assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
+    assert "no regular file 'ratings/5.csv' (a folder)" in failed_entry(lake, "ratings/5.csv")["error"]
+    assert "(a folder)" in capsys.readouterr().err
+
+
+def test_a_dangling_symlink_is_named_broken_not_an_escape(raw, tmp_path, capsys):
+    lake = tmp_path / "lake"
+    (raw / "ratings/5.csv").symlink_to(tmp_path / "gone.csv")
+    assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
+    err = capsys.readouterr().err
+    assert "'ratings/5.csv' is a broken symbolic link" in err and "escapes" not in err

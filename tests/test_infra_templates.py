@@ -56,7 +56,7 @@ def grants(role: dict) -> set[tuple[str, str]]:
             assert statement["Effect"] == "Allow"
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             res = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            out |= {(a, r) for a in actions for r in res}
+            out |= {(a, r["Fn::Sub"] if isinstance(r, dict) else r) for a in actions for r in res}
     return out
 
 
@@ -103,12 +103,27 @@ def test_every_function_has_its_own_role_and_a_log_retention(stack):
     assert len(set(roles.values())) == len(roles)  # one role per function, none shared
     assert set(roles.values()) == set(resources(template, "AWS::IAM::Role"))  # and no other roles
     logs = resources(template, "AWS::Logs::LogGroup")
-    assert {g["Properties"]["LogGroupName"]["Fn::Sub"] for g in logs.values()} == {
-        f"/aws/lambda/${{{name}}}" for name in functions}
+    names = {"APIHandler": "api", "Train": "train", "Retrain": "retrain", "Etl": "etl"}
+    for name, fn in functions.items():  # named up front, so each role can name its own log group
+        assert fn["Properties"]["FunctionName"] == f"reelrec-{stack['stage']}-{names[name]}"
+        group = logs[f"{name}LogGroup"]["Properties"]
+        assert group["LogGroupName"] == f"/aws/lambda/{fn['Properties']['FunctionName']}"
+        assert group["RetentionInDays"] == 30 and f"{name}LogGroup" in fn["DependsOn"]  # before the function
+    assert len(logs) == len(functions)
     for name, fn in functions.items():
         code = stack["path"].parent / fn["Properties"]["CodeUri"]
         assert code.is_file() and code.name == "deployment.zip", (name, code)
-    assert functions["Etl"]["Properties"]["ReservedConcurrentExecutions"] == 1  # ETL runs take no lock
+    assert functions["Etl"]["Properties"]["ReservedConcurrentExecutions"] == 1  # one run at a time (and a lease)
+
+
+def test_the_public_api_is_throttled_and_its_concurrency_bounded_per_stage(stack):
+    template, stage = stack["template"], stack["stage"]
+    (api,) = resources(template, "AWS::Serverless::Api").values()
+    rate, burst = {"dev": (5, 10), "prod": (100, 200)}[stage]  # docs/deploy.md's cost bound uses these numbers
+    assert api["Properties"]["MethodSettings"] == [{"ResourcePath": "/*", "HttpMethod": "*",
+                                                    "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}]
+    handler = resources(template, "AWS::Serverless::Function")["APIHandler"]["Properties"]
+    assert handler["ReservedConcurrentExecutions"] == {"dev": 5, "prod": 50}[stage]
 
 
 def test_the_etl_rule_the_schedule_and_the_api_are_wired(stack):
@@ -141,11 +156,14 @@ def test_roles_grant_only_the_actions_and_prefixes_each_function_needs(stack):
         assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
             "Service": "lambda.amazonaws.com"}
         for action, resource in grants(role):
-            assert "*" not in action.split(":")[1] or action.startswith("logs:"), (name, action)
+            assert "*" not in action.split(":")[1], (name, action)
             if action.startswith("s3:"):
                 assert resource == bucket or resource.startswith(bucket + "/"), (name, resource)
-            else:
+            else:  # logs: this function's own log group only, not arn:aws:logs:*:*:*
                 assert action in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"), (name, action)
+                group = ("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                         f"/aws/lambda/{fns[name]['Properties']['FunctionName']}")
+                assert resource in (group, group + ":*"), (name, resource)
 
     def objects(name: str, action: str) -> set[str]:
         return {r.removeprefix(bucket + "/") for a, r in grants(roles[name]) if a == action}

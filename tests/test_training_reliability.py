@@ -84,6 +84,22 @@ def test_a_version_is_written_once_and_a_failed_write_leaves_no_half_version(whe
     with pytest.raises(StoreError, match="No space left"):
         registry.write_version(models, "v2", b"model 2", {"a": 3}, "# v2")
     assert versions(models) == {"v1"}
+    if where == "local":  # not even an empty folder is left for a person to mistake for a version
+        assert sorted(p.name for p in (tmp_path / "m" / "versions").iterdir()) == ["v1"]
+
+
+def test_a_full_disk_at_the_first_write_leaves_no_empty_version_folder(tmp_path, monkeypatch):
+    models = open_store(tmp_path / "m")
+    registry.write_version(models, "v1", b"model", {"a": 1}, "# v1")
+
+    def full_disk(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(tmp_path), "write_bytes", full_disk)
+    with pytest.raises(StoreError, match="No space left on device"):
+        registry.write_version(models, "v2", b"model 2", {"a": 3}, "# v2")
+    monkeypatch.undo()
+    assert sorted(p.name for p in (tmp_path / "m" / "versions").iterdir()) == ["v1"]
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])

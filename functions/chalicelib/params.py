@@ -208,8 +208,50 @@ def _json_field(body: dict, name: str, parser: Callable[[str], object]) -> objec
     """A string field of the JSON body through its query-string parser (same rules, same messages)."""
     value = body[name]
     if not isinstance(value, str):
-        raise bad(name, json.dumps(value)[:ECHO_CHARS], "a string")
+        raise bad(name, _json_shown(value)[:ECHO_CHARS], "a string")
     return parser(value)
+
+
+class _BodyProblem(ValueError):
+    """A JSON body that parses but cannot be meant: a key given twice."""
+
+
+MAX_JSON_INT_DIGITS = 30  # far beyond any k or score
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """json's object hook: refuse a key given twice (json.loads would keep the last one silently)."""
+    out: dict = {}
+    for name, value in pairs:
+        if name in out:
+            raise _BodyProblem(f"the request body gives {_shown(name, 40)!r} twice: give each field once")
+        out[name] = value
+    return out
+
+
+class _HugeInt(float):
+    """An integer literal too long to be meant: held as +-inf, so each field's own range check refuses it under the
+    field's name, and shown by its length rather than its digits."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _HugeInt:
+        obj = super().__new__(cls, "-inf" if text.startswith("-") else "inf")
+        obj.text = text
+        return obj
+
+
+def _json_int(text: str) -> int | float:
+    """json's integer hook: at most ``MAX_JSON_INT_DIGITS`` digits are read as an int (Python's own limit of
+    4,300 would otherwise answer with a message about its internals)."""
+    return _HugeInt(text) if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS else int(text)
+
+
+def _json_shown(value: object) -> str:
+    """A JSON value as echoed in an error: huge integers by their length."""
+    if isinstance(value, _HugeInt):
+        return f"{value.text[:12]}... (an integer of {len(value.text.lstrip('-')):,} digits)"
+    return _shown(json.dumps(value))
 
 
 def new_user_body(raw: bytes | str | None) -> dict[str, object]:
@@ -220,7 +262,9 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
         except UnicodeDecodeError:
             raise bad("body", None, "a UTF-8 JSON object", "the request body is not UTF-8 text") from None
     try:
-        body = json.loads(raw) if raw else None
+        body = json.loads(raw, object_pairs_hook=_unique_keys, parse_int=_json_int) if raw else None
+    except _BodyProblem as exc:
+        raise bad("body", _shown(str(raw)), "a JSON object", str(exc)) from None
     except ValueError as exc:
         raise bad("body", _shown(str(raw)), "a JSON object", f"the request body is not valid JSON: {exc}") from None
     except RecursionError:  # json's decoder gives up on very deep nesting ('[[[[...'): not a server error
@@ -246,7 +290,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
             raise bad(f"ratings.{_shown(key, 40)}", key, ID_RULE) from None
         if isinstance(score, bool) or not isinstance(score, int | float) or not (
                 SCORE_MIN <= score <= SCORE_MAX and math.isfinite(score)):  # bounds first: a huge int can't be a float
-            raise bad(f"ratings.{_shown(key, 40)}", _shown(json.dumps(score)), RATING_RULE)
+            raise bad(f"ratings.{_shown(key, 40)}", _json_shown(score), RATING_RULE)
         if tid in parsed:
             raise bad(f"ratings.{_shown(key, 40)}", _shown(key), "each title once",
                       f"title {tid!r} is rated twice in ratings (ids are case-insensitive)")
@@ -255,7 +299,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
     if body.get("k") is not None:
         value = body["k"]
         if isinstance(value, bool) or not isinstance(value, int) or not K_MIN <= value <= K_MAX:
-            raise bad("k", _shown(json.dumps(value)), K_RULE)
+            raise bad("k", _json_shown(value), K_RULE)
         out["k"] = value
     for name, parser in (("platform", platform), ("type", title_type)):
         if body.get(name) not in (None, ""):
@@ -270,7 +314,7 @@ def _json_platforms(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return platforms(value)
     if not isinstance(value, list) or not all(isinstance(v, str) and "," not in v for v in value):
-        raise bad("platforms", _shown(json.dumps(value)), f'a list of platforms, e.g. ["netflix", "hulu"]: {PLATFORMS_RULE}')
+        raise bad("platforms", _json_shown(value), f'a list of platforms, e.g. ["netflix", "hulu"]: {PLATFORMS_RULE}')
     if not value:
         raise bad("platforms", "[]", PLATFORMS_RULE, f"platforms is an empty list: expected {PLATFORMS_RULE}")
     return platforms(",".join(value))
