@@ -45,7 +45,7 @@ from reelrec.schemas import (
     TITLE_TYPES,
 )
 
-TYPES = {"string": pa.string(), "int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(),
+TYPES = {"bool": pa.bool_(), "string": pa.string(), "int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(),
          "date32": pa.date32()}
 TITLES_SCHEMA = pa.schema([(n, TYPES[t]) for n, t in TITLE_FIELDS])
 RATINGS_SCHEMA = pa.schema([(n, TYPES[t]) for n, t in RATING_FIELDS])
@@ -144,7 +144,9 @@ def clean_titles(raw: pd.DataFrame, platform: str) -> tuple[pd.DataFrame, pd.Ser
     duration, rating = duration.mask(shifted, rating), rating.mask(shifted)
     duration_int, duration_type = duration_parts(duration)
     kind = kind.mask((kind == "movie") & (duration_type == "season"), "tv show")
-    rating = rating.replace(RATING_FIXES).fillna(DEFAULT_RATING)
+    rating = rating.replace(RATING_FIXES)
+    defaulted = rating.isna()
+    rating = rating.fillna(DEFAULT_RATING)
 
     date_added = pd.to_datetime(clean_text(raw["date_added"]), format="%B %d, %Y", errors="coerce")
     year_text = clean_text(raw["release_year"])
@@ -163,6 +165,7 @@ def clean_titles(raw: pd.DataFrame, platform: str) -> tuple[pd.DataFrame, pd.Ser
         "date_added": date_added,
         "release_year": year,
         "rating": rating,
+        "rating_defaulted": defaulted,
         "duration_int": duration_int,
         "duration_type": duration_type,
         "description": clean_text(raw["description"]),

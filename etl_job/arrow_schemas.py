@@ -10,6 +10,7 @@ _TYPES = {
     "int64": pa.int64(),
     "float64": pa.float64(),
     "date32": pa.date32(),
+    "bool": pa.bool_(),
 }
 
 

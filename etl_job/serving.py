@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from etl_job.works import group_works
 from reelrec import layout
+from reelrec.audience import audience_codes
 from reelrec.catalog_snapshot import (
     CODES,
     DISPLAY_STRINGS,
@@ -125,6 +126,7 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
     rank[order] = np.arange(n, dtype=np.int32)
     indptr, indices, actors, actor_names = _cast_matrix(joined["cast"], joined[DISPLAY_COLUMNS["cast"]])
     days = pc.cast(joined["date_added"], pa.int32())
+    defaulted = pc.fill_null(joined["rating_defaulted"], False).to_numpy().astype(bool)
     display = {column: _strings(joined[column]) for column in DISPLAY_STRINGS}
     search = build_search_index(*(_texts(display[DISPLAY_COLUMNS[c]]) for c in ("title", "director", "cast")))
     return CatalogSnapshot(
@@ -146,6 +148,8 @@ def build_catalog_snapshot(titles: pa.Table, aggregates: list[pa.Table], version
         **display,
         actor_names=actor_names,
         work=group_works(joined),
+        rating_defaulted=defaulted,
+        audience=audience_codes(joined["rating"].to_pylist(), defaulted.tolist()),
         search_arrays=search.to_arrays(),
     )
 

@@ -122,7 +122,8 @@ def clean_titles(raw: pa.Table, platform: str, quarantine: Quarantine) -> tuple[
     marks["rating_recoded"] = fixed
     for bad, good in RATING_FIXES.items():
         rating = pc.if_else(pc.equal(rating, bad), good, rating)
-    marks["rating_null_to_g"] = pc.is_null(rating)
+    defaulted = pc.is_null(rating)
+    marks["rating_null_to_g"] = defaulted
     rating = pc.fill_null(rating, DEFAULT_RATING)
 
     date_text = clean_text(col["date_added"])
@@ -158,6 +159,7 @@ def clean_titles(raw: pa.Table, platform: str, quarantine: Quarantine) -> tuple[
         "date_added": date_added,
         "release_year": year,
         "rating": rating,
+        "rating_defaulted": defaulted,
         "duration_int": duration_int,
         "duration_type": duration_type,
         "description": pc.utf8_lower(display["description"]),

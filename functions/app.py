@@ -83,7 +83,8 @@ def get_title(id: str) -> dict:
 @app.route("/users/{user_id}/recommendations")
 @json_errors
 def user_recommendations(user_id: str) -> dict:
-    """Ranked titles a known user has not rated yet; ``k``, ``platform`` or ``platforms``, and ``type`` optional."""
+    """Ranked titles a known user has not rated yet; ``k``, ``platform`` or ``platforms``, ``type`` and ``audience``
+    optional."""
     uid = params.user_id(user_id)
     kwargs = params.one_or_more_platforms(params.RECOMMEND.parse(app.current_request.query_params))
     return recommend.for_user(models.get(), uid, **kwargs)
@@ -92,7 +93,8 @@ def user_recommendations(user_id: str) -> dict:
 @app.route("/recommendations", methods=["POST"])
 @json_errors
 def new_user_recommendations() -> dict:
-    """Recommendations for a new user from the JSON body's ``ratings`` (title id -> score 0.5-5)."""
+    """Recommendations for a new user from the JSON body's ``ratings`` (title id -> score 0.5-5); ``k``,
+    ``platform(s)``, ``type`` and ``audience`` optional."""
     params.NO_PARAMS.parse(app.current_request.query_params)
     body = params.new_user_body(app.current_request.raw_body)
     return recommend.for_new_user(models.get(), **body)
@@ -101,7 +103,8 @@ def new_user_recommendations() -> dict:
 @app.route("/titles/{id}/similar")
 @json_errors
 def similar_titles(id: str) -> dict:
-    """Titles like this one, rated or not, never a copy of it; ``k`` and ``platforms`` optional."""
+    """Titles like this one, rated or not, never a copy of it; ``k``, ``platforms`` and ``audience`` optional (a kids or
+    family title's similar titles stay in its audience unless one is asked for)."""
     tid = params.title_id(id)
     kwargs = params.SIMILAR.parse(app.current_request.query_params)
     return recommend.similar(models.get(), tid, **kwargs)
@@ -111,7 +114,7 @@ def similar_titles(id: str) -> dict:
 @json_errors
 def search_titles() -> dict:
     """Titles (one per work) whose name, cast or director matches ``q`` as people type it, best matches first;
-    ``limit``, ``offset`` and ``platform(s)`` optional."""
+    ``limit``, ``offset``, ``platform(s)`` and ``audience`` optional."""
     kwargs = params.one_or_more_platforms(params.SEARCH.parse(app.current_request.query_params))
     return search.search_titles(snapshots.get(), **kwargs)
 

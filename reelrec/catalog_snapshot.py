@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reelrec.artifact_checks import Checks, InvalidArtifact
+from reelrec.audience import AUDIENCES
+from reelrec.audience import name as audience_name
 from reelrec.copies import Copies
 from reelrec.schemas import (
     DISPLAY_COLUMNS,
@@ -33,7 +35,7 @@ from reelrec.schemas import (
 if TYPE_CHECKING:
     from reelrec.search_index import SearchIndex
 
-FORMAT = 4  # catalog snapshot layout: bump when it changes (the ETL then republishes, the API refuses old ones)
+FORMAT = 5  # catalog snapshot layout: bump when it changes (the ETL then republishes, the API refuses old ones)
 TRAINING_FORMAT = 1  # training ratings layout
 CODES = {"platform": PLATFORMS, "kind": TITLE_TYPES, "duration_type": DURATION_TYPES}
 NO_DATE = np.iinfo(np.int32).min  # date_added is stored as days since 1970-01-01
@@ -145,6 +147,8 @@ class CatalogSnapshot:
     display_description: Strings
     actor_names: Strings  # each entry of ``actors`` as the catalog wrote it (first spelling seen)
     work: np.ndarray  # int32 per row: the smallest row among the copies of the same work (reelrec.copies)
+    rating_defaulted: np.ndarray  # bool: the catalog gave no rating ("rating" holds the course's default "g")
+    audience: np.ndarray  # int8 index into reelrec.audience.AUDIENCES, -1 = unknown (defaulted, nr, unrated...)
     search_arrays: dict[str, np.ndarray] = field(default_factory=dict)  # reelrec.search_index.SearchIndex
 
     def __len__(self) -> int:
@@ -182,7 +186,9 @@ class CatalogSnapshot:
             "show_id": title_id[1:],
             "type": CODES["kind"][self.kind[row]],
             **{name: getattr(self, DISPLAY_COLUMNS[name])[row] or None for name in DISPLAY_COLUMNS},
-            "rating": self.rating[row] or None,
+            "rating": None if self.rating_defaulted[row] else self.rating[row] or None,
+            "rating_defaulted": bool(self.rating_defaulted[row]),
+            "audience": audience_name(int(self.audience[row])),
             "date_added": None if days == NO_DATE else (EPOCH + dt.timedelta(days=days)).isoformat(),
             "release_year": int(self.release_year[row]) or None,
             "duration_int": int(self.duration_int[row]) if self.duration_int[row] >= 0 else None,
@@ -253,6 +259,8 @@ class CatalogSnapshot:
             column = getattr(self, name)
             c.text(name, column.blob, column.offsets, n)
         c.works("work", self.work, n)
+        c.array("rating_defaulted", self.rating_defaulted, "bool", n)
+        c.within("audience", c.array("audience", self.audience, "int8", n), -1, len(AUDIENCES))
         if not self.search_arrays:
             c.fail("search index", "is missing")
         self.search_index.validate(n, c)

@@ -14,13 +14,15 @@ from functools import cached_property
 import numpy as np
 
 from reelrec.artifact_checks import Checks, InvalidArtifact
+from reelrec.audience import AUDIENCES
+from reelrec.audience import name as audience_name
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings, write_npz
 from reelrec.confidence import ConfidenceMap
 from reelrec.copies import Copies
 from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 from reelrec.scoring import HybridModel
 
-FORMAT = 3  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
+FORMAT = 4  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
 _SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every")
 
 
@@ -60,6 +62,7 @@ class TitleInfo:
     genre_indices: np.ndarray  # int32 into genres
     genres: Strings  # distinct genre labels as the catalogs write them, sorted case-insensitively
     work: np.ndarray  # int32 per title: the smallest row among the copies of its work (reelrec.copies)
+    audience: np.ndarray  # int8 index into reelrec.audience.AUDIENCES, -1 = unknown (never kids-safe)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -85,7 +88,8 @@ class TitleInfo:
         np.cumsum([len(cs) for cs in lists], out=indptr[1:])
         indices = np.array([c for cs in lists for c in cs], np.int32)
         return cls(snap.ids, snap.display_title, snap.platform, snap.kind, snap.release_year, snap.duration_int,
-                   snap.duration_type, indptr, indices, Strings.of(spelled[g] for g in keys), snap.work)
+                   snap.duration_type, indptr, indices, Strings.of(spelled[g] for g in keys), snap.work,
+                   snap.audience)
 
     def row_of(self, title_id: str) -> int | None:
         """Item index of a (lower-case) title id, or None."""
@@ -116,6 +120,7 @@ class TitleInfo:
             "release_year": int(self.release_year[row]) or None,
             "duration": duration_label(int(self.duration_int[row]), int(self.duration_type[row])),
             "genres": [self.genres[int(g)] for g in self.genre_codes(row)],
+            "audience": audience_name(int(self.audience[row])),
             "available_on": self.copies.available_on(row, platforms),
         }
 
@@ -194,6 +199,7 @@ class ModelArtifact:
         genres = c.text("titles.genres", t.genres.blob, t.genres.offsets, None)
         c.csr("titles.genre", t.genre_indptr, t.genre_indices, n, genres, "int32", "int32")
         c.works("titles.work", t.work, n)
+        c.within("titles.audience", c.array("titles.audience", t.audience, "int8", n), -1, len(AUDIENCES))
         k = c.array("model.item_factors", m.item_factors, "float32", n, ndim=2).shape[1]
         users = len(c.array("model.user_ids", m.user_ids, "int64"))
         c.ascending("model.user_ids", m.user_ids)

@@ -38,6 +38,7 @@ TITLE_FIELDS = (
     ("date_added", "date32"),
     ("release_year", "int32"),
     ("rating", "string"),
+    ("rating_defaulted", "bool"),  # the catalog gave no rating: "rating" holds the course's default "g"
     ("duration_int", "int32"),
     ("duration_type", "string"),
     ("listed_in", "string"),

@@ -18,6 +18,7 @@ import pyarrow.dataset as ds
 from chalice.test import Client
 from chalicelib.snapshots import MODEL, SnapshotCache
 
+from reelrec.audience import RATING_AUDIENCE
 from reelrec.schemas import PLATFORM_NAMES
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
@@ -124,7 +125,10 @@ class Reference:
         lake = {k: v for k, v in row.items() if not k.startswith("display_")}
         return {**lake, **shown, "platform_name": PLATFORM_NAMES[row["platform"]],
                 "date_added": row["date_added"].isoformat() if row["date_added"] else None,
-                "score": None if mean is None else round(mean, 4), "score_count": count}
+                "score": None if mean is None else round(mean, 4), "score_count": count,
+                # a rating the null -> "g" rule filled in is not shown, and says nothing of the audience
+                "rating": None if row["rating_defaulted"] else row["rating"],
+                "audience": None if row["rating_defaulted"] else RATING_AUDIENCE.get(row["rating"])}
 
 
 def record(answer: tuple[int, dict]) -> tuple[int, dict]:

@@ -25,7 +25,7 @@ ROUTES = {  # path -> (its query parameters, keys of a 200 body)
 }
 TITLE_KEYS = {"id", "platform", "show_id", "type", "title", "director", "cast", "country", "listed_in", "description",
               "rating", "date_added", "release_year", "duration_int", "duration_type", "score", "score_count",
-              "platform_name", "available_on"}
+              "platform_name", "available_on", "rating_defaulted", "audience"}
 ERROR_KEYS = {400: {"error", "message", "parameter", "value", "allowed"}, 404: {"error", "message"}}
 
 NASTY = st.sampled_from([

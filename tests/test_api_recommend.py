@@ -19,6 +19,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from model_training import registry
+from reelrec.audience import allowed as audience_allows
+from reelrec.audience import name as audience_name
+from reelrec.audience import of_history
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import PLATFORMS, TITLE_TYPES
 from reelrec.storage import open_store
@@ -273,21 +276,23 @@ def test_a_filter_that_leaves_nothing_is_an_empty_list(monkeypatch, tmp_path, ar
     copy = dataclasses.replace(artifact, version="few-shows", titles=dataclasses.replace(artifact.titles, kind=kind))
 
     direct = recommend.for_user(copy, uid, type="tv show", platforms=("hulu",))
-    assert direct == {"model_version": "few-shows", "user_id": uid, "items": []}
+    together = "no titles meet platforms=hulu and type=tv show together: each leaves some on its own, try fewer filters"
+    assert direct == {"model_version": "few-shows", "user_id": uid, "items": [], "audience": None,
+                      "message": together}
 
     store = open_store(tmp_path / "models")
     registry.write_version(store, copy.version, copy.to_bytes(), {}, "")
     registry.promote(store, copy.version, "test: few tv shows")
     with api_client(monkeypatch, api_lake, models=tmp_path / "models") as c:
         path = f"/users/{uid}/recommendations"
-        assert get(c, path, type="tv show", platform="hulu") == (200, {"model_version": "few-shows", "user_id": uid,
-                                                                       "items": []})
+        assert get(c, path, type="tv show", platform="hulu") == (200, direct)
         status, body = get(c, path, type="TV Show", k=10)  # fewer than k left: all of them
         assert status == 200 and sorted(rows_of(copy, body["items"]).tolist()) == sorted(shows.tolist())
         assert len(get(c, path, type="movie", k=10)[1]["items"]) == 10
         some = artifact.titles.ids[int(hist_items[0])].decode()
-        assert post(c, {"ratings": {some: 5}, "platform": "hulu", "type": "tv show"}) == (
-            200, {"model_version": "few-shows", "items": []})
+        assert post(c, {"ratings": {some: 5}, "platform": "hulu", "type": "tv show", "audience": "adults"}) == (
+            200, {"model_version": "few-shows", "items": [], "audience": "adults", "audience_from": "request",
+                  "message": together})
 
 
 # -- new users (POST) ----------------------------------------------------------------------------------
@@ -312,11 +317,12 @@ def test_new_user_gets_the_folded_in_ranking(client, artifact, unrated):
     rows = pick_titles(artifact, 2) + pick_titles(artifact, 1, rated=not unrated, start=5)
     ratings = dict(zip(rows, (5.0, 4.5, 2.0), strict=True))
     items, scores, total = fold_in_scores(artifact, ratings)
+    assert of_history(artifact.titles.audience[items], scores) is None, "a kids history: its picks are filtered"
     body_ratings = {artifact.titles.ids[r].decode(): s for r, s in ratings.items()}
     unrated_shown = 0
     for k in (None, 1, 3, 10, 50, 100):
         status, body = post(client, {"ratings": body_ratings} | ({} if k is None else {"k": k}))
-        assert status == 200 and set(body) == {"model_version", "items"}, body
+        assert status == 200 and set(body) == {"model_version", "items", "audience"} and body["audience"] is None
         assert body["model_version"] == artifact.version
         assert all(set(item) >= ITEM_KEYS for item in body["items"])
         got = check_ranking(artifact, body["items"], total, k or 10, allowed_titles(artifact), items)
@@ -470,14 +476,18 @@ def test_similar_titles(client, artifact):
     for row in (int(rated[0]), int(rated[len(rated) // 2]), int(unrated[0]), int(unrated[-1])):
         tid = t.ids[row].decode()
         sims = m.similar_scores(row)
+        own = audience_name(int(t.audience[row]))  # a kids or family title's similar titles stay in its audience
+        stays = own in ("kids", "family")
+        allowed = allowed_titles(artifact) & (audience_allows(t.audience, own) if stays else True)
         for k in (None, 1, 4, 10, 100):
             status, body = get(client, f"/titles/{tid.upper()}/similar", k=k)
             assert status == 200, body
             assert body["model_version"] == artifact.version and body["title_id"] == tid
+            assert (body["audience"], body.get("audience_from")) == ((own, "title") if stays else (None, None))
             assert all(set(item) >= ITEM_KEYS for item in body["items"])
             assert tid not in {item["id"] for item in body["items"]}
-            got = check_ranking(artifact, body["items"], sims, k or 10, allowed_titles(artifact), np.array([row]))
-            assert got.tolist() == m.rank(sims, k or 10, exclude=np.array([row])).tolist()
+            got = check_ranking(artifact, body["items"], sims, k or 10, allowed, np.array([row]))
+            assert got.tolist() == m.rank(sims, k or 10, exclude=np.array([row]), mask=allowed).tolist()
             check_similar_reasons(artifact, row, body["items"])
 
 

@@ -13,6 +13,8 @@ import pytest
 from etl_job import pipeline
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
+from reelrec.audience import audience_code
+from reelrec.audience import name as audience_name
 from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
 from reelrec.catalog_snapshot import CatalogSnapshot, TrainingRatings
 from reelrec.schemas import DISPLAY_COLUMNS, PLATFORM_NAMES
@@ -46,6 +48,8 @@ def test_snapshot_matches_the_lake(generated):
         shown = {name: title[f"display_{name}"] for name in DISPLAY_COLUMNS}
         lake = {k: v for k, v in title.items() if not k.startswith("display_")}
         assert rec == {**lake, **shown, "platform_name": PLATFORM_NAMES[title["platform"]],
+                       "rating": None if title["rating_defaulted"] else title["rating"],
+                       "audience": audience_name(audience_code(title["rating"], title["rating_defaulted"])),
                        "date_added": title["date_added"] and title["date_added"].isoformat(),
                        "score": rec["score"], "score_count": rec["score_count"], "available_on": rec["available_on"]}
         assert title["id"] in [a["id"] for a in rec["available_on"]]

@@ -37,9 +37,9 @@ BAD_REQUEST_KEYS = {"error", "message", "parameter", "value", "allowed"}
 
 # -- a hand-made snapshot ----------------------------------------------------------------------------------
 def snapshot(titles: list[tuple], people: dict[str, tuple[str, str]] | None = None,
-             work: list[int] | None = None) -> CatalogSnapshot:
+             work: list[int] | None = None, audience: list[int] | None = None) -> CatalogSnapshot:
     """A snapshot of (id, display title, ratings[, mean, year, platform, minutes]) rows; ``people``: id -> (directors,
-    cast); ``work`` per row (in id order); the other fields get plain values."""
+    cast); ``work`` and ``audience`` codes per row (in id order); the other fields get plain values."""
     rows = sorted(titles)
     n = len(rows)
     full = [r + (3.5, 2019, "amazon", 90)[len(r) - 3:] for r in rows]
@@ -63,7 +63,8 @@ def snapshot(titles: list[tuple], people: dict[str, tuple[str, str]] | None = No
         score_mean=np.where(counts > 0, [r[3] for r in full], np.nan), score_count=counts,
         cast_indptr=np.zeros(n + 1, np.int32), cast_indices=np.zeros(0, np.int32),
         date_added=np.zeros(n, np.int32), actors=Strings.of([]), actor_names=Strings.of([]),
-        work=np.array(work if work is not None else range(n), np.int32),
+        work=np.array(work if work is not None else range(n), np.int32), rating_defaulted=np.zeros(n, bool),
+        audience=np.array(audience if audience is not None else [-1] * n, np.int8),
         search_arrays=build_search_index([r[1] for r in full], directors, casts).to_arrays(), **strings)
 
 
@@ -153,7 +154,21 @@ def test_one_item_per_work_shown_on_the_viewers_services():
     assert [(i["id"], i["match"]) for i in mine["items"]] == [("hs1", "exact"), ("ds1", "prefix")]
     assert all(a["platform"] in ("disney", "hulu") for i in mine["items"] for a in i["available_on"])
     assert search.search_titles(snap, "thor", 10, platforms=("amazon",)) == {
-        "q": "thor", "limit": 10, "offset": 0, "total": 0, "items": []}
+        "q": "thor", "limit": 10, "offset": 0, "total": 0, "items": [],
+        "message": "no titles matching 'thor' left with platforms=amazon: try without it"}
+
+
+def test_audience_keeps_to_known_ratings_and_says_when_it_empties_the_answer():
+    snap = snapshot([("a1", "Frozen", 9), ("a2", "Frozen Planet", 5), ("a3", "Frozen River", 4), ("a4", "Frost", 1)],
+                    audience=[0, 1, -1, 3])  # kids, family, unknown (or defaulted), adults
+    assert [i["id"] for i in search.search_titles(snap, "frozen", 10, audience="kids")["items"]] == ["a1"]
+    family = search.search_titles(snap, "frozen", 10, audience="family")
+    assert [(i["id"], i["audience"]) for i in family["items"]] == [("a1", "kids"), ("a2", "family")]
+    assert search.search_titles(snap, "frozen", 10, audience="adults")["total"] == 3  # unknown passes adults only
+    assert search.search_titles(snap, "frost", 10, audience="teens") == {
+        "q": "frost", "limit": 10, "offset": 0, "total": 0, "items": [],
+        "message": "no titles matching 'frost' left with audience=teens: try without it"}
+    assert "message" not in search.search_titles(snap, "nothing like it", 10, audience="kids")  # no match at all
 
 
 def test_card_fields():
@@ -161,7 +176,7 @@ def test_card_fields():
     by_id = {i["id"]: i for i in search.search_titles(snap, "title", 10)["items"]}
     assert by_id["h1"] == {"id": "h1", "title": "A Title", "platform": "amazon", "platform_name": "Amazon Prime Video",
                            "type": "movie", "release_year": 2019, "duration": "90 min", "genres": ["Dramas", "Comedies"],
-                           "score": 3.5, "score_count": 3, "match": "substring",
+                           "audience": None, "score": 3.5, "score_count": 3, "match": "substring",
                            "available_on": [{"platform": "amazon", "platform_name": "Amazon Prime Video", "id": "h1"}]}
     assert by_id["h2"]["score"] is None
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from chalicelib.errors import BadRequest
+from reelrec.audience import AUDIENCES
 from reelrec.schemas import DURATION_TYPES, MIN_RELEASE_YEAR, PLATFORMS, TITLE_TYPES
 from reelrec.textfold import key as fold_key
 
@@ -31,6 +32,8 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,
 PLATFORM_RULE = f"one of {', '.join(PLATFORMS)} (case-insensitive)"
 DURATION_RULE = f"{' or '.join(DURATION_TYPES)} (case-insensitive; default {DURATION_TYPES[0]})"
 SCORED_RULE = f"a number from {SCORED_MIN:g} to {SCORED_MAX:g}"
+AUDIENCE_RULE = (f"one of {', '.join(AUDIENCES)} (case-insensitive): titles rated for that audience or a younger one; "
+                 "a title without a known rating passes only adults")
 ID_RULE = f"a title id of 1 to {MAX_ID_CHARS} printable characters, e.g. ns42"
 
 
@@ -196,6 +199,14 @@ def title_type(value: str) -> str:
     return canonical
 
 
+def audience(value: str) -> str:
+    """``kids``, ``family``, ``teens`` or ``adults``, in any case, surrounding spaces ignored."""
+    canonical = value.strip().lower()
+    if canonical not in AUDIENCES:
+        raise bad("audience", value, AUDIENCE_RULE)
+    return canonical
+
+
 def user_id(value: str) -> int:
     """A user id from the path: ASCII digits only."""
     text = unquote(value).strip()
@@ -255,7 +266,8 @@ def _json_shown(value: object) -> str:
 
 
 def new_user_body(raw: bytes | str | None) -> dict[str, object]:
-    """``POST /recommendations``'s JSON body -> ``ratings`` {title id: score} and optional k, platform, type."""
+    """``POST /recommendations``'s JSON body -> ``ratings`` {title id: score} and optional k, platform(s), type,
+    audience."""
     if isinstance(raw, bytes | bytearray):
         try:
             raw = raw.decode("utf-8")
@@ -272,7 +284,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
     if not isinstance(body, dict):
         raise bad("body", None if raw is None else _shown(str(raw)), 'a JSON object like {"ratings": {"ns1": 4.5}}',
                   'the request body must be a JSON object like {"ratings": {"ns1": 4.5}, "k": 10}')
-    allowed = ("ratings", "k", "platform", "platforms", "type")
+    allowed = ("ratings", "k", "platform", "platforms", "type", "audience")
     unknown = [name for name in body if name not in allowed]
     if unknown:
         raise bad(str(unknown[0]), None, f"fields: {', '.join(allowed)}",
@@ -301,7 +313,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
         if isinstance(value, bool) or not isinstance(value, int) or not K_MIN <= value <= K_MAX:
             raise bad("k", _json_shown(value), K_RULE)
         out["k"] = value
-    for name, parser in (("platform", platform), ("type", title_type)):
+    for name, parser in (("platform", platform), ("type", title_type), ("audience", audience)):
         if body.get(name) not in (None, ""):
             out[name] = _json_field(body, name, parser)
     if body.get("platforms") is not None:
@@ -320,8 +332,8 @@ def _json_platforms(value: object) -> tuple[str, ...]:
     return platforms(",".join(value))
 
 
-RECOMMEND = Route({"k": k, "platform": platform, "platforms": platforms, "type": title_type})
-SIMILAR = Route({"k": k, "platforms": platforms})
+RECOMMEND = Route({"k": k, "platform": platform, "platforms": platforms, "type": title_type, "audience": audience})
+SIMILAR = Route({"k": k, "platforms": platforms, "audience": audience})
 TITLE = Route({"platforms": platforms})
 
 # -- the web page's helpers: title search and example users ---------------------------------
@@ -378,6 +390,7 @@ def offset(value: str) -> int:
     return int(text)
 
 
-SEARCH = Route({"q": search_text, "limit": limit, "offset": offset, "platform": platform, "platforms": platforms},
+SEARCH = Route({"q": search_text, "limit": limit, "offset": offset, "platform": platform, "platforms": platforms,
+                "audience": audience},
                required=("q",))
 EXAMPLES = Route({"n": n_users})

@@ -7,6 +7,9 @@ short reason, chosen from the part of its score that dominates:
 - the popularity prior: "popular on <platform name>".
 Titles and platforms are named as people write them ("Toy Story", "Disney+"). A work on several services is one
 item (``HybridModel.rank``), shown as a copy on the viewer's services (``platforms``) with ``available_on``.
+An ``audience`` filter (``reelrec.audience``) comes from the request, else from a history of only kids and family
+titles, else (similar titles) from a kids or family title itself; the answer says which (``audience_from``).
+A list the filters empty says so in ``message``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from chalicelib.errors import BadRequest, NotFound
+from chalicelib.filters import empty_message
+from reelrec.audience import AUDIENCES, KIDS_SAFE, of_history
+from reelrec.audience import allowed as audience_allows
+from reelrec.audience import name as audience_name
 from reelrec.catalog_snapshot import CODES
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import PLATFORM_NAMES
@@ -21,16 +28,43 @@ from reelrec.schemas import PLATFORM_NAMES
 LIKED_SCORE = 4.0  # "rated highly": the evaluation's target threshold
 
 
-def _mask(model: ModelArtifact, platforms: tuple[str, ...] | None, type: str | None) -> np.ndarray | None:
-    """Titles allowed by the filters (None: all)."""
+def _filters(model: ModelArtifact, platforms: tuple[str, ...] | None, type: str | None,
+             audience: str | None, source: str | None = "request") -> dict[str, np.ndarray]:
+    """Each filter that applies, as it is written in a request ("type=tv show"; an audience not asked for says
+    where it came from), with the titles it allows. ``audience=adults`` allows everything: no filter."""
     t = model.titles
-    mask = None
+    out = {}
     if platforms is not None:
-        mask = np.isin(t.platform, [CODES["platform"].index(p) for p in platforms])
+        out[f"platforms={','.join(platforms)}"] = np.isin(t.platform, [CODES["platform"].index(p) for p in platforms])
     if type is not None:
-        kind = t.kind == CODES["kind"].index(type)
-        mask = kind if mask is None else mask & kind
-    return mask
+        out[f"type={type}"] = t.kind == CODES["kind"].index(type)
+    if audience is not None and audience != AUDIENCES[-1]:
+        label = {"history": " (implied by the ratings: send audience=adults to lift it)",
+                 "title": " (the title's own: send audience=adults to lift it)"}.get(source or "", "")
+        out[f"audience={audience}{label}"] = audience_allows(t.audience, audience)
+    return out
+
+
+def _mask(filters: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Titles every filter allows (None: no filter)."""
+    masks = list(filters.values())
+    return np.logical_and.reduce(masks) if masks else None
+
+
+def _chosen_audience(model: ModelArtifact, audience: str | None, items: np.ndarray,
+                     scores: np.ndarray) -> tuple[str | None, str | None]:
+    """The audience filter to apply and where it came from: the request's, else the one the history implies
+    (``reelrec.audience.of_history``: a history of kids and family titles gets kids and family picks)."""
+    if audience is not None:
+        return audience, "request"
+    implied = of_history(model.titles.audience[np.asarray(items, np.int64)], scores)
+    return (implied, "history") if implied else (None, None)
+
+
+def _audience_fields(audience: str | None, source: str | None) -> dict:
+    """The answer's ``audience`` (None: no filter) and, when one applies, ``audience_from``."""
+    return {"audience": audience, **({"audience_from": source} if source else {})}
+
 
 
 def _liked(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -73,17 +107,34 @@ def _items(model: ModelArtifact, picks: np.ndarray, scores: np.ndarray, reasons:
 
 
 def _answer(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray, k: int,
-            platforms: tuple[str, ...] | None, type: str | None) -> list[dict]:
+            platforms: tuple[str, ...] | None, type: str | None, audience: str | None) -> dict:
     """Rank the catalog for a user with factors ``x`` and this history; the history itself (and every copy of a
-    work in it) is never shown."""
+    work in it) is never shown. Returns the answer's ``items`` and ``audience`` fields (and ``message`` when the
+    filters leave nothing)."""
     m = model.model
+    audience, source = _chosen_audience(model, audience, items, scores)
+    filters = _filters(model, platforms, type, audience, source)
     total, content = m.score_user(x, items, scores)
-    picks = m.rank(total, k, exclude=items, mask=_mask(model, platforms, type))
+    picks = m.rank(total, k, exclude=items, mask=_mask(filters))
     shown, drivers = total.copy(), picks
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule): show that score, explain that copy
         drivers = np.array([_best_copy(m.copies.of(int(j)), total) for j in picks], np.int64)
         shown[picks] = total[drivers]
-    return _items(model, picks, shown, _reasons(model, x, items, scores, content, drivers), platforms)
+    out = {"items": _items(model, picks, shown, _reasons(model, x, items, scores, content, drivers), platforms),
+           **_audience_fields(audience, source)}
+    if not len(picks):
+        out["message"] = empty_message(_unseen(model, items), filters)
+    return out
+
+
+def _unseen(model: ModelArtifact, items: np.ndarray) -> np.ndarray:
+    """Titles not in the history (no copy of a work in it either)."""
+    keep = np.ones(len(model.titles), bool)
+    if len(items):
+        m = model.model
+        gone = np.asarray(items, np.int64)
+        keep[gone if m.copies is None else m.copies.of_many(gone)] = False
+    return keep
 
 
 def _best_copy(rows: np.ndarray, scores: np.ndarray) -> int:
@@ -92,7 +143,7 @@ def _best_copy(rows: np.ndarray, scores: np.ndarray) -> int:
 
 
 def for_user(model: ModelArtifact, user_id: int, k: int = 10, platforms: tuple[str, ...] | None = None,
-             type: str | None = None) -> dict:
+             type: str | None = None, audience: str | None = None) -> dict:
     """Recommendations for a user the model was trained on; 404 for anyone else."""
     row = model.model.user_row(user_id)
     if row is None:
@@ -101,18 +152,19 @@ def for_user(model: ModelArtifact, user_id: int, k: int = 10, platforms: tuple[s
     items, scores = model.model.history(np.array([user_id]))[0]
     x = model.model.user_factors[row]
     return {"model_version": model.version, "user_id": user_id,
-            "items": _answer(model, x, items, scores, k, platforms, type)}
+            **_answer(model, x, items, scores, k, platforms, type, audience)}
 
 
 def for_new_user(model: ModelArtifact, ratings: dict[str, float], k: int = 10,
-                 platforms: tuple[str, ...] | None = None, type: str | None = None) -> dict:
+                 platforms: tuple[str, ...] | None = None, type: str | None = None,
+                 audience: str | None = None) -> dict:
     """Recommendations for someone known only by these ratings (title id -> score), folded in like implicit's
     ``recalculate_user``."""
     by_item = item_ratings(model, ratings)
     items = np.fromiter(by_item.keys(), np.int64, len(by_item))
     scores = np.fromiter(by_item.values(), np.float32, len(by_item))
     x = model.model.fold_in([(items, scores)])[0]
-    return {"model_version": model.version, "items": _answer(model, x, items, scores, k, platforms, type)}
+    return {"model_version": model.version, **_answer(model, x, items, scores, k, platforms, type, audience)}
 
 
 def item_ratings(model: ModelArtifact, ratings: dict[str, float]) -> dict[int, float]:
@@ -128,17 +180,24 @@ def item_ratings(model: ModelArtifact, ratings: dict[str, float]) -> dict[int, f
     return {int(r): ratings[i] for i, r in zip(ids, rows, strict=True)}
 
 
-def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[str, ...] | None = None) -> dict:
+def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[str, ...] | None = None,
+            audience: str | None = None) -> dict:
     """Titles most similar to ``title_id`` (rated or not; never a copy of it on another service): factor cosine +
-    content cosines, on the viewer's ``platforms`` when given; 404 for a title the model does not know."""
+    content cosines, on the viewer's ``platforms`` when given; 404 for a title the model does not know. Without an
+    ``audience``, a kids or family title's similar titles stay in its audience."""
     m, t = model.model, model.titles
     row = t.row_of(title_id)
     if row is None:
         raise NotFound(f"title {title_id!r} is not in model {model.version}'s catalog (titles added since the last "
                        "training appear after the next one)", id=title_id)
+    source = "request" if audience is not None else None
+    own = audience_name(int(t.audience[row]))
+    if audience is None and own is not None and AUDIENCES.index(own) <= KIDS_SAFE:
+        audience, source = own, "title"
+    filters = _filters(model, platforms, None, audience, source)
     content = m.similar_content(row)
     sims = m.similar_scores(row, content=content)
-    picks = m.rank(sims, k, exclude=np.array([row]), mask=_mask(model, platforms, None))
+    picks = m.rank(sims, k, exclude=np.array([row]), mask=_mask(filters))
     name = t.title[row]
     genres = t.genre_codes(row)
     reasons = []
@@ -149,8 +208,14 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[s
             reasons.append(f"same genres as {name}")
         else:
             reasons.append(f"close in content to {name}")
-    return {"model_version": model.version, "title_id": t.ids[row].decode(),
-            "items": _items(model, picks, sims, reasons, platforms)}
+    shown = sims.copy()
+    if m.copies is not None:  # a work scores as its best copy (the ranking's rule), whichever copy is shown
+        shown[picks] = [sims[_best_copy(m.copies.of(int(j)), sims)] for j in picks]
+    out = {"model_version": model.version, "title_id": t.ids[row].decode(),
+           "items": _items(model, picks, shown, reasons, platforms), **_audience_fields(audience, source)}
+    if not len(picks):
+        out["message"] = empty_message(_unseen(model, np.array([row])), filters)
+    return out
 
 
 def examples(model: ModelArtifact, n: int = 12) -> dict:

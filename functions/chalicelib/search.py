@@ -21,6 +21,9 @@ from collections.abc import Collection
 
 import numpy as np
 
+from chalicelib.filters import empty_message
+from reelrec.audience import allowed as audience_allows
+from reelrec.audience import name as audience_name
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot
 from reelrec.model_artifact import duration_label, split_list
 from reelrec.schemas import PLATFORM_NAMES
@@ -150,6 +153,7 @@ def card(snap: CatalogSnapshot, row: int, platforms: Collection[str] | None = No
         "release_year": int(snap.release_year[row]) or None,
         "duration": duration_label(int(snap.duration_int[row]), int(snap.duration_type[row])),
         "genres": split_list(snap.display_listed_in[row]),
+        "audience": audience_name(int(snap.audience[row])),
         "score": None if mean != mean else round(mean, 4),
         "score_count": int(snap.score_count[row]),
         "available_on": snap.copies.available_on(row, platforms),
@@ -173,9 +177,9 @@ def _best_of_work(work: np.ndarray, packed: np.ndarray, n: int) -> np.ndarray:
 
 
 def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 0,
-                  platforms: tuple[str, ...] | None = None) -> dict:
+                  platforms: tuple[str, ...] | None = None, audience: str | None = None) -> dict:
     """The works matching ``q`` (canonical text from ``params.search_text``), best first, ``limit`` from ``offset``;
-    ``total`` counts the matching works (on ``platforms`` when given)."""
+    ``total`` counts the matching works (on ``platforms`` and for ``audience`` when given)."""
     rows, tier, person = matches(snap, q)
     n, copies = len(snap), snap.copies
     if len(copies.shared) and len(rows):  # a work matches through any of its copies: every copy takes its best match
@@ -188,10 +192,16 @@ def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 
         rows = np.concatenate([rows, extra])
         source = best[snap.work[rows]] & 0xFFFFFFFF
         tier, person = tier[source], person[source]
+    filters = {}
     if platforms is not None:
         allowed = np.zeros(len(CODES["platform"]), bool)
         allowed[[CODES["platform"].index(p) for p in platforms]] = True
-        keep = allowed[snap.platform[rows]]
+        filters[f"platforms={','.join(platforms)}"] = allowed[snap.platform[rows]]
+    if audience is not None:
+        filters[f"audience={audience}"] = audience_allows(snap.audience[rows], audience)
+    matched = len(rows) > 0
+    if filters:
+        keep = np.logical_and.reduce(list(filters.values()))
         rows, tier, person = rows[keep], tier[keep], person[keep]
     counts = snap.score_count[rows].astype(np.int64)
     work = snap.work[rows]
@@ -213,7 +223,10 @@ def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 
         else:
             item["match"] = TITLE_MATCH[t]
         items.append(item)
-    return {"q": q, "limit": limit, "offset": offset, "total": int(len(shown)), "items": items}
+    out = {"q": q, "limit": limit, "offset": offset, "total": int(len(shown)), "items": items}
+    if matched and filters and not len(shown):
+        out["message"] = empty_message(np.ones(len(keep), bool), filters, f"titles matching {q!r}")
+    return out
 
 
 def _page(snap: CatalogSnapshot, rows: np.ndarray, tier: np.ndarray, popularity: np.ndarray, n: int) -> np.ndarray:
