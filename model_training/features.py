@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from model_training.data import Catalog
 from reelrec.model_artifact import split_list
+from reelrec.schemas import CONTENT_BLOCKS
 
 # block name -> default weight (the blocks are L2-normalised one by one, scaled, then each row is L2-normalised)
 DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {
@@ -23,7 +24,8 @@ DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {
     "decade": 0.7,
     "description": 0.5,
 }
-BLOCKS = tuple(DEFAULT_BLOCK_WEIGHTS)
+BLOCKS = CONTENT_BLOCKS  # the artifact's contract (the API names what titles share by these)
+assert tuple(DEFAULT_BLOCK_WEIGHTS) == BLOCKS, "a weight per block, in the contract's order"
 
 # list-valued fields with a minimum number of titles per value (a value seen once links nothing)
 MIN_DF = {"genre": 1, "cast": 2, "director": 2, "country": 1, "description": 2}

@@ -62,6 +62,8 @@ QUARANTINE_FIELDS = (
 )
 
 TITLE_TYPES = ("movie", "tv show")
+# the content feature blocks, in the order of the model's columns (``HybridModel.feat_block`` indexes this)
+CONTENT_BLOCKS = ("genre", "cast", "director", "country", "type", "rating", "decade", "description")
 DURATION_TYPES = ("min", "season")
 SCORE_MIN, SCORE_MAX = 0.5, 5.0
 MIN_RELEASE_YEAR = 1870

@@ -13,6 +13,7 @@ import numpy as np
 from reelrec.confidence import ConfidenceMap
 from reelrec.copies import Copies
 from reelrec.foldin import fold_in_many
+from reelrec.schemas import CONTENT_BLOCKS
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
@@ -26,6 +27,7 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     return cand[np.lexsort((cand, -s[cand]))][:n]
 
 
+DISLIKE_BELOW = 3.0  # a rating under this is a dislike: never followed, never cited as a reason
 WALK_SHARE = 0.25  # content scores walk the profile's columns unless that touches more than this share of the matrix
 
 
@@ -189,16 +191,33 @@ class HybridModel:
         """The hybrid's score from its ALS part (x_u . y_i) and content part: plus the popularity prior."""
         return dots + np.float32(self.pop_weight) * self.pop_prior + content
 
+    def only_dislikes(self, scores: np.ndarray) -> bool:
+        """A history with ratings, none of them at least ``DISLIKE_BELOW``: nothing in it to follow."""
+        scores = np.asarray(scores)
+        return bool(scores.size) and float(scores.max()) < DISLIKE_BELOW
+
+    def unlike(self, items: np.ndarray) -> np.ndarray:
+        """The answer to a history of dislikes only: popular titles (the prior) first among those sharing no genre
+        with what was disliked, then the rest (float32). Folded-in factors of dislikes point at nothing useful."""
+        genre = self.block_weight * 0
+        genre[CONTENT_BLOCKS.index("genre")] = 1.0
+        shared = self.content_scores(items, np.full(len(items), self.content_center + 1.0), genre) > 0
+        prior = self.pop_prior.astype(np.float32)
+        return prior - shared * np.float32(float(prior.max(initial=0.0)) + 1.0)
+
     def score_user(self, x: np.ndarray, items: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One user's scores over the catalog and their content part (the API's reasons read it)."""
         content = self.content_scores(items, scores)
+        if self.only_dislikes(scores):
+            return self.unlike(items), content
         return self._blend(x @ self.item_factors.T, content), content
 
     def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """(n x n_items) blended scores for users with factors x and these histories (one matrix product)."""
         s = x @ self.item_factors.T
         for row, (items, scores) in enumerate(histories):
-            s[row] = self._blend(s[row], self.content_scores(items, scores))
+            s[row] = self.unlike(items) if self.only_dislikes(scores) else self._blend(s[row],
+                                                                                      self.content_scores(items, scores))
         return s
 
     def score_known(self, user_ids: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 import numpy as np
 import pytest
-from chalicelib import recommend
+from chalicelib import reasons, recommend
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +25,7 @@ from reelrec.audience import of_history
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import PLATFORMS, TITLE_TYPES
 from reelrec.storage import open_store
-from tests.api_reference import api_client, get
+from tests.api_reference import Reference, api_client, get
 
 JSON = {"content-type": "application/json"}
 ITEM_KEYS = {"id", "title", "platform", "type", "release_year", "score", "reason"}
@@ -48,6 +48,12 @@ def artifact(api_models) -> ModelArtifact:
 def client(api_lake, api_models):
     with pytest.MonkeyPatch.context() as mp, api_client(mp, api_lake, models=api_models) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def lake(api_lake) -> dict[str, dict]:
+    """The lake's title rows by id (the reasons' claims are checked against the catalog's own text)."""
+    return Reference(api_lake).by_id
 
 
 def post(client, body: object) -> tuple[int, dict]:
@@ -127,35 +133,61 @@ def check_ranking(artifact: ModelArtifact, items: list[dict], total: np.ndarray,
     return rows
 
 
-def liked_rows(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    best = LIKED if (scores >= LIKED).any() else scores.max()
-    return np.asarray(items, np.int64)[scores >= best]
+def named_title(reason: str, prefixes: tuple[str, ...], suffix: str = "") -> str | None:
+    """The title a reason names after one of ``prefixes`` (and before ``suffix``), else None."""
+    for prefix in prefixes:
+        if reason.startswith(prefix) and reason.endswith(suffix):
+            return reason[len(prefix):len(reason) - len(suffix)]
+    return None
 
 
-def check_user_reasons(artifact: ModelArtifact, items: list[dict], hist_items: np.ndarray,
+def check_shared(artifact: ModelArtifact, lake: dict[str, dict], reason: str, item: dict,
+                 candidates: dict[str, int]) -> bool:
+    """A content reason naming one of ``candidates`` (title -> row) says what they really share: the same director,
+    a cast member (from the lake's text, not the model's features), or genres both have. False: not such a reason."""
+    for prefix, field in (("same director as ", "director"), ("shares cast with ", "cast")):
+        name = named_title(reason, (prefix,))
+        if name is not None:
+            assert name in candidates, (reason, list(candidates)[:5])
+            mine = set((lake[item["id"]][field] or "").split(", ")) - {""}
+            theirs = set((lake[artifact.titles.ids[candidates[name]].decode()][field] or "").split(", ")) - {""}
+            assert mine & theirs, (reason, mine, theirs)
+            return True
+    if " like " in reason:
+        genres, name = reason.split(" like ", 1)
+        if name in candidates:
+            named = genres.split(" and ")
+            assert 1 <= len(named) <= 2 and set(named) <= {g.lower() for g in item["genres"]}, (reason, item["genres"])
+            theirs = {reasons.genre_key(g) for g in artifact.titles.card(candidates[name])["genres"]}
+            assert all(reasons.genre_key(g) in theirs for g in named), (reason, theirs)
+            return True
+    return False
+
+
+def check_user_reasons(artifact: ModelArtifact, lake: dict[str, dict], items: list[dict], hist_items: np.ndarray,
                        hist_scores: np.ndarray) -> int:
-    """Each reason names a liked title that explains it (or the item's platform); titles nobody rated always get
-    a content reason. Returns how many unrated titles were shown."""
+    """Each reason is true: a collaborative one names a title rated 4 or more, a content one names what the pick
+    shares with a title rated well, a disliked title (< 3) is never named. Returns how many unrated titles were shown."""
     t, m = artifact.titles, artifact.model
-    liked = liked_rows(hist_items, hist_scores)
-    liked_titles = {t.title[int(i)] for i in liked}
+    scores = dict(zip(np.asarray(hist_items).tolist(), np.asarray(hist_scores).tolist(), strict=True))
+    best = LIKED if max(scores.values()) >= LIKED else 3.0
+    cited = {t.title[i]: i for i, s in scores.items() if s >= best}
+    liked = {t.title[i] for i, s in scores.items() if s >= LIKED}
     unrated = 0
     for item, row in zip(items, rows_of(artifact, items), strict=True):
         reason = item["reason"]
         assert isinstance(reason, str) and reason.strip(), item
         if not m.rated[row]:
             unrated += 1
-            assert reason.startswith("same genres as ") or reason == CONTENT_REASON, item
-        if reason.startswith("same genres as "):
-            name = reason.removeprefix("same genres as ")
-            assert any(t.title[int(i)] == name and set(item["genres"]) & set(t.card(int(i))["genres"])
-                       for i in liked), (item, name)
-        elif reason.startswith("because you rated "):
-            assert reason.endswith(" highly") and reason[len("because you rated "):-len(" highly")] in liked_titles
+        collab = named_title(reason, ("viewers who liked ",), " also liked this")
+        if collab is not None:
+            assert m.rated[row] and collab in liked, (item, liked)
+        elif reason == "liked by viewers who rate like you":
+            assert m.rated[row] and not liked
         elif reason.startswith("popular on "):
             assert reason == f"popular on {item['platform_name']}", item
-        else:
-            assert reason == CONTENT_REASON, item
+        elif not check_shared(artifact, lake, reason, item, cited):
+            assert reason == (CONTENT_REASON if liked else "close in content to titles you rated 3 or more"), item
     return unrated
 
 
@@ -176,7 +208,7 @@ def sample_users(artifact: ModelArtifact) -> list[int]:
 
 
 # -- known users ---------------------------------------------------------------------------------------
-def test_known_users_get_their_ranking(client, artifact):
+def test_known_users_get_their_ranking(client, artifact, lake):
     m = artifact.model
     unrated_shown = 0
     for uid in sample_users(artifact):
@@ -194,7 +226,7 @@ def test_known_users_get_their_ranking(client, artifact):
             rows = check_ranking(artifact, items, total, k or 10, allowed_titles(artifact), hist_items)
             assert not np.isin(rows, hist_items).any(), "a title from the training history"
             assert rows.tolist() == m.rank(total, k or 10, exclude=hist_items).tolist()
-            unrated_shown += check_user_reasons(artifact, items, hist_items, hist_scores)
+            unrated_shown += check_user_reasons(artifact, lake, items, hist_items, hist_scores)
     assert unrated_shown > 0, "no title without ratings was shown: the content-reason check did not run"
 
 
@@ -202,7 +234,7 @@ def test_known_users_get_their_ranking(client, artifact):
     ("netflix", None), (" HULU ", None), ("Disney", None), (None, "movie"), (None, " TV  Show "),
     ("amazon", "tv show"), ("NETFLIX", "Movie"), ("disney", "tv show"),
 ])
-def test_known_user_filters_hold_on_every_item(client, artifact, platform, type):
+def test_known_user_filters_hold_on_every_item(client, artifact, lake, platform, type):
     m = artifact.model
     uid = sample_users(artifact)[1]
     hist_items, hist_scores = m.history(np.array([uid]))[0]
@@ -218,7 +250,7 @@ def test_known_user_filters_hold_on_every_item(client, artifact, platform, type)
         assert all(want_platform in (None, item["platform"]) and want_type in (None, item["type"]) for item in items)
         rows = check_ranking(artifact, items, total, k, allowed, hist_items)
         assert rows.tolist() == m.rank(total, k, exclude=hist_items, mask=allowed).tolist()
-        check_user_reasons(artifact, items, hist_items, hist_scores)
+        check_user_reasons(artifact, lake, items, hist_items, hist_scores)
 
 
 def test_unknown_users_are_a_404_naming_them(client, artifact):
@@ -312,7 +344,7 @@ def fold_in_scores(artifact: ModelArtifact, ratings: dict[int, float]) -> tuple[
 
 
 @pytest.mark.parametrize("unrated", [False, True])
-def test_new_user_gets_the_folded_in_ranking(client, artifact, unrated):
+def test_new_user_gets_the_folded_in_ranking(client, artifact, lake, unrated):
     m = artifact.model
     rows = pick_titles(artifact, 2) + pick_titles(artifact, 1, rated=not unrated, start=5)
     ratings = dict(zip(rows, (5.0, 4.5, 2.0), strict=True))
@@ -329,7 +361,7 @@ def test_new_user_gets_the_folded_in_ranking(client, artifact, unrated):
         assert not np.isin(got, items).any(), "a rated title came back"
         expected = m.rank(total, k or 10, exclude=items)
         assert set(got.tolist()) == set(expected.tolist()) and got.tolist() == expected.tolist()
-        unrated_shown += check_user_reasons(artifact, body["items"], items, scores)
+        unrated_shown += check_user_reasons(artifact, lake, body["items"], items, scores)
     assert unrated_shown > 0
 
 
@@ -455,20 +487,18 @@ def test_post_takes_no_query_parameters(client, artifact):
 
 
 # -- similar titles ------------------------------------------------------------------------------------
-def check_similar_reasons(artifact: ModelArtifact, row: int, items: list[dict]) -> None:
+def check_similar_reasons(artifact: ModelArtifact, lake: dict[str, dict], row: int, items: list[dict]) -> None:
     t, m = artifact.titles, artifact.model
-    name, genres = t.title[row], set(t.card(row)["genres"])
+    name = t.title[row]
     for item, j in zip(items, rows_of(artifact, items), strict=True):
         reason = item["reason"]
         if reason == f"liked by the same people as {name}":
             assert m.rated[row] and m.rated[j], item
-        elif reason == f"same genres as {name}":
-            assert genres & set(item["genres"]), item
-        else:
-            assert reason == f"close in content to {name}" and not genres & set(item["genres"]), item
+        elif not check_shared(artifact, lake, reason, item, {name: row}):
+            assert reason == f"close in content to {name}", item
 
 
-def test_similar_titles(client, artifact):
+def test_similar_titles(client, artifact, lake):
     m, t = artifact.model, artifact.titles
     rated = np.flatnonzero(m.rated)
     unrated = np.flatnonzero(~m.rated)
@@ -488,7 +518,7 @@ def test_similar_titles(client, artifact):
             assert tid not in {item["id"] for item in body["items"]}
             got = check_ranking(artifact, body["items"], sims, k or 10, allowed, np.array([row]))
             assert got.tolist() == m.rank(sims, k or 10, exclude=np.array([row]), mask=allowed).tolist()
-            check_similar_reasons(artifact, row, body["items"])
+            check_similar_reasons(artifact, lake, row, body["items"])
 
 
 def test_similar_unknown_title_and_bad_k(client, artifact):

@@ -1,10 +1,7 @@
 """Recommendation answers over the served model (numpy only): known users, new users, similar titles.
 
 Scores come from ``reelrec.scoring.HybridModel``, the same code the training job evaluates. Each item carries a
-short reason, chosen from the part of its score that dominates:
-- the ALS part (x_u . y_i): "because you rated X highly", X = the liked title whose factors are closest;
-- the content part: "same genres as X" (a liked title sharing genres), else "close in content to titles you liked";
-- the popularity prior: "popular on <platform name>".
+short reason that says only what is true (``chalicelib.reasons``).
 Titles and platforms are named as people write them ("Toy Story", "Disney+"). A work on several services is one
 item (``HybridModel.rank``), shown as a copy on the viewer's services (``platforms``) with ``available_on``.
 An ``audience`` filter (``reelrec.audience``) comes from the request, else from a history of only kids and family
@@ -16,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chalicelib import reasons
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.filters import empty_message
 from reelrec.audience import AUDIENCES, KIDS_SAFE, of_history
@@ -23,9 +21,7 @@ from reelrec.audience import allowed as audience_allows
 from reelrec.audience import name as audience_name
 from reelrec.catalog_snapshot import CODES
 from reelrec.model_artifact import ModelArtifact
-from reelrec.schemas import PLATFORM_NAMES
-
-LIKED_SCORE = 4.0  # "rated highly": the evaluation's target threshold
+from reelrec.scoring import DISLIKE_BELOW
 
 
 def _filters(model: ModelArtifact, platforms: tuple[str, ...] | None, type: str | None,
@@ -67,38 +63,6 @@ def _audience_fields(audience: str | None, source: str | None) -> dict:
 
 
 
-def _liked(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """The history titles rated highly (score >= 4)."""
-    return np.asarray(items, np.int64)[np.asarray(scores) >= LIKED_SCORE]
-
-
-def _reasons(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray, content: np.ndarray,
-             picks: np.ndarray) -> list[str]:
-    """One reason per recommended title (see the module docstring); with nothing rated highly, no title is named."""
-    m, t = model.model, model.titles
-    liked = _liked(items, scores)
-    out = []
-    for j in picks:
-        factor = float(x @ m.item_factors[j])
-        pop = float(m.pop_weight * m.pop_prior[j])
-        platform = PLATFORM_NAMES[CODES["platform"][t.platform[j]]]
-        if not m.rated[j] or content[j] > max(factor, pop):
-            genres = set(t.genre_codes(j).tolist())
-            shared = next((i for i in liked if genres.intersection(t.genre_codes(i).tolist())), None)
-            if shared is not None:
-                out.append(f"same genres as {t.title[shared]}")
-            else:
-                out.append("close in content to titles you liked" if len(liked) else "close in content to your ratings")
-        elif len(liked) and factor >= pop:
-            best = liked[int(np.argmax(m.item_factors[liked] @ m.item_factors[j]))]
-            out.append(f"because you rated {t.title[best]} highly")
-        elif factor >= pop:
-            out.append("liked by people who rate like you")
-        else:
-            out.append(f"popular on {platform}")
-    return out
-
-
 def _items(model: ModelArtifact, picks: np.ndarray, scores: np.ndarray, reasons: list[str],
            platforms: tuple[str, ...] | None = None) -> list[dict]:
     """Cards of the picked titles with their score and reason (``available_on``: the viewer's services)."""
@@ -120,8 +84,11 @@ def _answer(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.n
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule): show that score, explain that copy
         drivers = np.array([_best_copy(m.copies.of(int(j)), total) for j in picks], np.int64)
         shown[picks] = total[drivers]
-    out = {"items": _items(model, picks, shown, _reasons(model, x, items, scores, content, drivers), platforms),
+    out = {"items": _items(model, picks, shown, reasons.for_user(model, x, items, scores, content, drivers), platforms),
            **_audience_fields(audience, source)}
+    if m.only_dislikes(scores):
+        out["note"] = (f"every title rated so far is below {DISLIKE_BELOW:g}: these are popular titles outside the "
+                       "genres of those, until something is rated higher")
     if not len(picks):
         out["message"] = empty_message(_unseen(model, items), filters)
     return out
@@ -198,21 +165,12 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[s
     content = m.similar_content(row)
     sims = m.similar_scores(row, content=content)
     picks = m.rank(sims, k, exclude=np.array([row]), mask=_mask(filters))
-    name = t.title[row]
-    genres = t.genre_codes(row)
-    reasons = []
-    for j in picks:
-        if m.rated[row] and m.rated[j] and sims[j] - content[j] >= content[j]:
-            reasons.append(f"liked by the same people as {name}")
-        elif np.intersect1d(genres, t.genre_codes(j)).size:
-            reasons.append(f"same genres as {name}")
-        else:
-            reasons.append(f"close in content to {name}")
+    said = reasons.for_similar(model, row, sims, content, picks)
     shown = sims.copy()
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule), whichever copy is shown
         shown[picks] = [sims[_best_copy(m.copies.of(int(j)), sims)] for j in picks]
     out = {"model_version": model.version, "title_id": t.ids[row].decode(),
-           "items": _items(model, picks, shown, reasons, platforms), **_audience_fields(audience, source)}
+           "items": _items(model, picks, shown, said, platforms), **_audience_fields(audience, source)}
     if not len(picks):
         out["message"] = empty_message(_unseen(model, np.array([row])), filters)
     return out
