@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model_training import registry, report
+from model_training import personas, registry, report
 from model_training.data import Ratings
 from model_training.evaluate import temporal_split
 from model_training.features import build_blocks
@@ -162,6 +162,7 @@ def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None
     t = time.perf_counter()
     artifact = ModelArtifact(version, model, TitleInfo.from_snapshot(snap),
                              {"catalog_version": snap.version, "params": metrics["params"], "data": metrics["data"]})
+    metrics["personas"] = personas.evaluate(artifact)
     blob = artifact.to_bytes()
     metrics["artifact_bytes"] = len(blob)
     metrics["timings"] = {**timings, "total": round(time.perf_counter() - t0, 2)}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from model_training import personas
 from model_training.als import fit_als
 from model_training.baselines import (
     CONTENT_CENTER,
@@ -133,6 +134,8 @@ def markdown(metrics: dict) -> str:
     for mode, c in metrics["comparison"].items():
         lines.append(f"- {mode} users: {c['gain']:+.1%} over {c['best_baseline']} "
                      f"(target {c['target_gain']:+.0%}: {'met' if c['target_met'] else 'not met'})")
+    if "personas" in metrics:
+        lines += personas.markdown(metrics["personas"])
     gate = metrics["gate"]
     lines += ["", "## Promotion", f"- {'promoted' if gate['promoted'] else 'not promoted'}: {gate['reason']}"]
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 import numpy as np
 import pytest
-from chalicelib import reasons, recommend
+from chalicelib import recommend
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +22,7 @@ from model_training import registry
 from reelrec.audience import allowed as audience_allows
 from reelrec.audience import name as audience_name
 from reelrec.audience import of_history
+from reelrec.genres import genre_key
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import PLATFORMS, TITLE_TYPES
 from reelrec.storage import open_store
@@ -158,8 +159,8 @@ def check_shared(artifact: ModelArtifact, lake: dict[str, dict], reason: str, it
         if name in candidates:
             named = genres.split(" and ")
             assert 1 <= len(named) <= 2 and set(named) <= {g.lower() for g in item["genres"]}, (reason, item["genres"])
-            theirs = {reasons.genre_key(g) for g in artifact.titles.card(candidates[name])["genres"]}
-            assert all(reasons.genre_key(g) in theirs for g in named), (reason, theirs)
+            theirs = {genre_key(g) for g in artifact.titles.card(candidates[name])["genres"]}
+            assert all(genre_key(g) in theirs for g in named), (reason, theirs)
             return True
     return False
 

@@ -102,3 +102,11 @@ def test_training_on_the_real_data_reports_what_docs_training_md_says(real_lake,
         assert ev[mode]["hybrid"]["ndcg@10"] > 1.2 * ev[mode]["popularity"]["ndcg@10"]
         assert comparison[mode]["best_baseline"] == "pure ALS"
         assert comparison[mode]["target_met"] == (comparison[mode]["gain"] >= 0.10)
+    # the persona suite (issue 12, item 4): every persona is built from the real titles; the shares docs/training.md
+    # quotes (the targets, mean >= 85% and none below 60%, are not met yet: item 1's blend is to come)
+    suite = result.metrics["personas"]
+    assert suite["missing"] == [] and len(suite["personas"]) == 8
+    assert all(r["titles"] == 5 for r in suite["personas"].values())
+    assert suite["personas"]["kids"] == {"titles": 5, "audience": "family", "all": 1.0, "tv show": 1.0}
+    assert (suite["mean all"], suite["mean tv show"]) == (0.575, 0.575)
+    assert (suite["min all"], suite["min tv show"]) == (0.1, 0.0)

@@ -11,6 +11,7 @@ import pytest
 from chalicelib import reasons, recommend
 
 from model_training import registry
+from reelrec.genres import genre_key
 from reelrec.model_artifact import ModelArtifact
 from reelrec.storage import open_store
 
@@ -28,7 +29,7 @@ def artifact(api_models) -> ModelArtifact:
     ("Sci-Fi & Fantasy", "sci-fi & fantasy"),
 ])
 def test_genre_key_meets_the_catalogs_spellings(label, key):
-    assert reasons.genre_key(label) == key
+    assert genre_key(label) == key
 
 
 def test_cited_titles_are_rated_well_never_disliked():
@@ -58,8 +59,8 @@ def test_only_dislikes_are_said_plainly_and_answered_with_popular_titles_unlike_
     body = recommend.for_new_user(artifact, ratings, k=10)
     assert body["note"].startswith("every title rated so far is below 3"), body
     assert all(item["reason"] == f"popular on {item['platform_name']}" for item in body["items"])
-    keys = {reasons.genre_key(g) for r in disliked for g in t.card(r)["genres"]}
-    shown = [{reasons.genre_key(g) for g in item["genres"]} for item in body["items"]]
+    keys = {genre_key(g) for r in disliked for g in t.card(r)["genres"]}
+    shown = [{genre_key(g) for g in item["genres"]} for item in body["items"]]
     assert not any(s & keys for s in shown), (keys, shown)
     rows = [t.row_of(item["id"]) for item in body["items"]]
     prior = m.pop_prior[rows]

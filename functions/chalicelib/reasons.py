@@ -11,25 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from reelrec.catalog_snapshot import CODES
+from reelrec.genres import genre_key
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import CONTENT_BLOCKS, PLATFORM_NAMES
 from reelrec.scoring import DISLIKE_BELOW
 
 LIKED_SCORE = 4.0  # "rated highly": the evaluation's target threshold
 MAX_COMPARED = 50  # genres are compared with the best-rated 50 cited titles at most (a reason costs < 1 ms)
-_GENRE_WORDS = (" tv shows", " movies", " features", " series", " tv")
-
-
-def genre_key(label: str) -> str:
-    """One key for the catalogs' spellings of a genre: "Comedies", "Comedy" -> comedy; "Horror Movies" -> horror."""
-    key = label.lower().replace("'", "").strip()
-    for word in _GENRE_WORDS:
-        key = key.removesuffix(word)
-    if key.endswith("series"):  # docuseries
-        return key
-    if key.endswith("ies") and len(key) > 5:
-        return key[:-3] + "y"
-    return key[:-1] if key.endswith("s") and not key.endswith("ss") and len(key) > 3 else key
 
 
 def cited(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
