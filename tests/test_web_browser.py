@@ -421,3 +421,19 @@ def test_the_page_works_under_a_stage_prefix(browser, api, entry):
     finally:
         context.close()
     assert errors == [], errors
+
+
+def test_a_kids_history_is_said_to_keep_to_its_audience(desktop, api):
+    """Ratings of kids titles only (kept in the browser, as the page stores them): the list keeps to kids titles and
+    the page says why, in words (issue 12, item 2)."""
+    page = desktop
+    _, found = api.call("/titles", q="the", audience="kids", limit=50)
+    kids = [i for i in found["items"] if i["score_count"] > 0][:3]
+    assert len(kids) == 3, found["total"]
+    saved = [{"score": 5, "item": item} for item in kids]
+    page.evaluate("s => localStorage.setItem('reelrec.ratings.v1', JSON.stringify(s))", saved)
+    page.reload()
+    wait_done(page, "#new-status")
+    expect(page.locator("#new-status")).to_contain_text("Only kids titles: everything rated so far is for that audience.")
+    _, want = api.call("/recommendations", body={"ratings": {i["id"]: 5 for i in kids}, "k": 12})
+    assert want["audience_from"] == "history" and card_ids(page, "#new-results") == [i["id"] for i in want["items"]]

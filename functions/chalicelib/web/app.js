@@ -100,6 +100,16 @@
   const typeName = (t) => TYPES[t] || t;
   const starsText = (score) => `${Number(score).toFixed(1).replace(/\.0$/, "")} star${score === 1 ? "" : "s"}`;
 
+  // why a list is kept to an audience, and what the API noted (a history of dislikes only), in plain words
+  function aboutList(data) {
+    const words = { kids: "kids", family: "kids and family", teens: "teen and younger", adults: "all" };
+    let out = "";
+    if (data.audience_from === "history") out += ` Only ${words[data.audience]} titles: everything rated so far is for that audience.`;
+    if (data.audience_from === "title") out += ` Only ${words[data.audience]} titles, like this one.`;
+    if (data.note) out += " Everything rated so far is a dislike, so these are popular titles unlike those.";
+    return out;
+  }
+
   function filterWords(platform, type) {
     const what = type ? (type === "movie" ? "movies" : "TV shows") : "titles";
     return platform ? `${what} on ${platformName(platform)}` : type ? what : "all titles";
@@ -187,7 +197,8 @@
       (data) => {
         showCards(userView.list, data.items);
         if (data.items.length) {
-          say(userView.status, `${data.items.length} picks for user ${data.user_id} among ${filterWords(platform, type)}.`, "ok");
+          say(userView.status, `${data.items.length} picks for user ${data.user_id} among ${filterWords(platform, type)}.` +
+            aboutList(data), "ok");
         } else {
           say(userView.status, `No recommendations for user ${data.user_id} among ${filterWords(platform, type)}. ` +
             "Try another platform or type.", "empty");
@@ -352,7 +363,7 @@
         const n = ratings.size;
         const from = `from your ${n} rating${n === 1 ? "" : "s"}`;
         say(newView.status, note + (data.items.length
-          ? `${data.items.length} picks among ${filterWords(platform, type)}, ${from}.`
+          ? `${data.items.length} picks among ${filterWords(platform, type)}, ${from}.` + aboutList(data)
           : `Nothing to recommend among ${filterWords(platform, type)} ${from}. Try another platform or type.`),
         data.items.length ? "ok" : "empty");
       },
@@ -458,7 +469,8 @@
     run(similarView, "Finding similar titles\u2026", () => api(`titles/${encodeURIComponent(id)}/similar?${query({ k: SIMILAR_K })}`),
       (data) => {
         showCards(similarView.list, data.items);
-        say(similarView.status, data.items.length ? "" : "No similar titles found.", data.items.length ? "" : "empty");
+        say(similarView.status, data.items.length ? aboutList(data).trim() : "No similar titles found.",
+          data.items.length ? "" : "empty");
       });
     try {
       const data = await record;
