@@ -65,24 +65,24 @@ def fits(art: ModelArtifact, persona: Persona) -> np.ndarray:
     return out
 
 
-def rows_of(art: ModelArtifact, persona: Persona) -> np.ndarray:
-    """The persona's titles in the catalog: by exact name, the copy with most ratings."""
-    t, m = art.titles, art.model
-    names = {n: i for i, n in enumerate(persona.titles)}
+def best_rows(art: ModelArtifact) -> dict[str, int]:
+    """Each title name of the catalog -> its copy with most ratings (the row a persona's title stands for)."""
+    t, prior = art.titles, art.model.pop_prior
     best: dict[str, int] = {}
     for row in range(len(t)):
         name = t.title[row]
-        if name in names and (name not in best or m.pop_prior[row] > m.pop_prior[best[name]]):
+        if name not in best or prior[row] > prior[best[name]]:
             best[name] = row
-    return np.array(sorted(best.values()), np.int64)
+    return best
 
 
 def evaluate(art: ModelArtifact) -> dict:
     """Each persona's fit share of the top 10, unfiltered and with type=tv show, and the mean over personas."""
     m = art.model
     out: dict = {"k": K, "personas": {}, "missing": []}
+    by_name = best_rows(art)
     for persona in PERSONAS:
-        items = rows_of(art, persona)
+        items = np.array(sorted(by_name[n] for n in persona.titles if n in by_name), np.int64)
         if len(items) < MIN_FOUND:
             out["missing"].append(persona.name)
             continue

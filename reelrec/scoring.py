@@ -31,7 +31,7 @@ DISLIKE_BELOW = 3.0  # a rating under this is a dislike: never followed, never c
 WALK_SHARE = 0.25  # content scores walk the profile's columns unless that touches more than this share of the matrix
 
 
-def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the entries of these rows of a compressed sparse matrix (concatenated), and each row's length."""
     starts = indptr[rows]
     lens = indptr[rows + 1] - starts
@@ -164,7 +164,7 @@ class HybridModel:
         if items.size == 0 or not weights.any():
             return np.zeros(n_items, np.float32)
         w = np.asarray(scores, np.float64) - self.content_center
-        pos, lens = _ranges(self.feat_indptr, items)
+        pos, lens = csr_ranges(self.feat_indptr, items)
         profile = np.bincount(self.feat_indices[pos], weights=self.feat_data[pos] * np.repeat(w, lens),
                               minlength=self.n_features)
         norms = np.sqrt(np.bincount(self.feat_block, weights=profile**2, minlength=len(weights)))
@@ -177,7 +177,7 @@ class HybridModel:
             sums = np.add.reduceat(prod, np.minimum(self.feat_indptr[:-1], max(len(prod) - 1, 0)))
             sums[self._empty_rows] = 0.0
             return sums.astype(np.float32)
-        pos, lens = _ranges(self.feat_t_indptr, cols)
+        pos, lens = csr_ranges(self.feat_t_indptr, cols)
         sums = np.bincount(self.feat_t_rows[pos], weights=self.feat_t_data[pos] * np.repeat(q[cols], lens),
                            minlength=n_items)
         return sums.astype(np.float32)
@@ -199,7 +199,7 @@ class HybridModel:
     def unlike(self, items: np.ndarray) -> np.ndarray:
         """The answer to a history of dislikes only: popular titles (the prior) first among those sharing no genre
         with what was disliked, then the rest (float32). Folded-in factors of dislikes point at nothing useful."""
-        genre = self.block_weight * 0
+        genre = np.zeros_like(self.block_weight)
         genre[CONTENT_BLOCKS.index("genre")] = 1.0
         shared = self.content_scores(items, np.full(len(items), self.content_center + 1.0), genre) > 0
         prior = self.pop_prior.astype(np.float32)

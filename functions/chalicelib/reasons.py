@@ -14,7 +14,7 @@ from reelrec.catalog_snapshot import CODES
 from reelrec.genres import genre_key
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import CONTENT_BLOCKS, PLATFORM_NAMES
-from reelrec.scoring import DISLIKE_BELOW
+from reelrec.scoring import DISLIKE_BELOW, csr_ranges
 
 LIKED_SCORE = 4.0  # "rated highly": the evaluation's target threshold
 MAX_COMPARED = 50  # genres are compared with the best-rated 50 cited titles at most (a reason costs < 1 ms)
@@ -42,8 +42,7 @@ class Shared:
         m = self.m
         cols = m.feat_indices[m.feat_indptr[row] : m.feat_indptr[row + 1]]
         cols = cols[m.feat_block[cols] == CONTENT_BLOCKS.index(block)]
-        parts = [m.feat_t_rows[m.feat_t_indptr[c] : m.feat_t_indptr[c + 1]] for c in cols.tolist()]
-        return np.concatenate(parts) if parts else np.zeros(0, np.int32)
+        return m.feat_t_rows[csr_ranges(m.feat_t_indptr, cols)[0]]
 
     def _genre_keys(self, row: int) -> list[tuple[str, str]]:
         """(key, label in lower case) of a title's genres."""
@@ -81,7 +80,7 @@ def for_user(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.
     m, t = model.model, model.titles
     shared = Shared(model)
     names = cited(items, scores)
-    liked = names[np.isin(names, np.asarray(items)[np.asarray(scores) >= LIKED_SCORE])]
+    liked = names if (np.asarray(scores) >= LIKED_SCORE).any() else names[:0]  # cited holds the 4+ ones when any
     only_dislikes = m.only_dislikes(scores)
     out = []
     for j in np.asarray(picks, np.int64).tolist():

@@ -15,36 +15,17 @@ import numpy as np
 
 from chalicelib import reasons
 from chalicelib.errors import BadRequest, NotFound
-from chalicelib.filters import empty_message
+from chalicelib.filters import combined, empty_message, masks
 from reelrec.audience import AUDIENCES, KIDS_SAFE, of_history
-from reelrec.audience import allowed as audience_allows
-from reelrec.audience import name as audience_name
-from reelrec.catalog_snapshot import CODES
 from reelrec.model_artifact import ModelArtifact
 from reelrec.scoring import DISLIKE_BELOW
 
 
 def _filters(model: ModelArtifact, platforms: tuple[str, ...] | None, type: str | None,
              audience: str | None, source: str | None = "request") -> dict[str, np.ndarray]:
-    """Each filter that applies, as it is written in a request ("type=tv show"; an audience not asked for says
-    where it came from), with the titles it allows. ``audience=adults`` allows everything: no filter."""
+    """The request's filters over the model's titles (``chalicelib.filters.masks``)."""
     t = model.titles
-    out = {}
-    if platforms is not None:
-        out[f"platforms={','.join(platforms)}"] = np.isin(t.platform, [CODES["platform"].index(p) for p in platforms])
-    if type is not None:
-        out[f"type={type}"] = t.kind == CODES["kind"].index(type)
-    if audience is not None and audience != AUDIENCES[-1]:
-        label = {"history": " (implied by the ratings: send audience=adults to lift it)",
-                 "title": " (the title's own: send audience=adults to lift it)"}.get(source or "", "")
-        out[f"audience={audience}{label}"] = audience_allows(t.audience, audience)
-    return out
-
-
-def _mask(filters: dict[str, np.ndarray]) -> np.ndarray | None:
-    """Titles every filter allows (None: no filter)."""
-    masks = list(filters.values())
-    return np.logical_and.reduce(masks) if masks else None
+    return masks(t.platform, t.kind, t.audience, platforms, type, audience, source)
 
 
 def _chosen_audience(model: ModelArtifact, audience: str | None, items: np.ndarray,
@@ -60,7 +41,6 @@ def _chosen_audience(model: ModelArtifact, audience: str | None, items: np.ndarr
 def _audience_fields(audience: str | None, source: str | None) -> dict:
     """The answer's ``audience`` (None: no filter) and, when one applies, ``audience_from``."""
     return {"audience": audience, **({"audience_from": source} if source else {})}
-
 
 
 def _items(model: ModelArtifact, picks: np.ndarray, scores: np.ndarray, reasons: list[str],
@@ -79,7 +59,7 @@ def _answer(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.n
     audience, source = _chosen_audience(model, audience, items, scores)
     filters = _filters(model, platforms, type, audience, source)
     total, content = m.score_user(x, items, scores)
-    picks = m.rank(total, k, exclude=items, mask=_mask(filters))
+    picks = m.rank(total, k, exclude=items, mask=combined(filters))
     shown, drivers = total.copy(), picks
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule): show that score, explain that copy
         drivers = np.array([_best_copy(m.copies.of(int(j)), total) for j in picks], np.int64)
@@ -158,13 +138,13 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[s
         raise NotFound(f"title {title_id!r} is not in model {model.version}'s catalog (titles added since the last "
                        "training appear after the next one)", id=title_id)
     source = "request" if audience is not None else None
-    own = audience_name(int(t.audience[row]))
-    if audience is None and own is not None and AUDIENCES.index(own) <= KIDS_SAFE:
-        audience, source = own, "title"
+    own = int(t.audience[row])
+    if audience is None and 0 <= own <= KIDS_SAFE:
+        audience, source = AUDIENCES[own], "title"
     filters = _filters(model, platforms, None, audience, source)
     content = m.similar_content(row)
     sims = m.similar_scores(row, content=content)
-    picks = m.rank(sims, k, exclude=np.array([row]), mask=_mask(filters))
+    picks = m.rank(sims, k, exclude=np.array([row]), mask=combined(filters))
     said = reasons.for_similar(model, row, sims, content, picks)
     shown = sims.copy()
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule), whichever copy is shown

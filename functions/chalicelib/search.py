@@ -21,8 +21,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-from chalicelib.filters import empty_message
-from reelrec.audience import allowed as audience_allows
+from chalicelib.filters import combined, empty_message, masks
 from reelrec.audience import name as audience_name
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot
 from reelrec.model_artifact import duration_label, split_list
@@ -192,16 +191,10 @@ def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 
         rows = np.concatenate([rows, extra])
         source = best[snap.work[rows]] & 0xFFFFFFFF
         tier, person = tier[source], person[source]
-    filters = {}
-    if platforms is not None:
-        allowed = np.zeros(len(CODES["platform"]), bool)
-        allowed[[CODES["platform"].index(p) for p in platforms]] = True
-        filters[f"platforms={','.join(platforms)}"] = allowed[snap.platform[rows]]
-    if audience is not None:
-        filters[f"audience={audience}"] = audience_allows(snap.audience[rows], audience)
+    filters = masks(snap.platform[rows], snap.kind[rows], snap.audience[rows], platforms, None, audience)
     matched = len(rows) > 0
-    if filters:
-        keep = np.logical_and.reduce(list(filters.values()))
+    keep = combined(filters)
+    if keep is not None:
         rows, tier, person = rows[keep], tier[keep], person[keep]
     counts = snap.score_count[rows].astype(np.int64)
     work = snap.work[rows]
