@@ -420,9 +420,10 @@ class Naive:
         from chalicelib import recommend
 
         m = self.art.model
-        content = self.content(items, scores, m.block_weight)
+        mask = recommend._mask(self.art, platform, type)
+        content = self.content(items, scores, m.blend_weights(items, mask))
         total = m.item_factors @ x + m.pop_weight * m.pop_prior.astype(np.float64) + content
-        picks = self.rank(total, k, items, recommend._mask(self.art, platform, type))
+        picks = self.rank(total, k, items, mask)
         reasons = recommend._reasons(self.art, x, items, scores, content, picks)
         return recommend._items(self.art, picks, total, reasons)
 

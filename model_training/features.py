@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from model_training.data import Catalog
+from reelrec.genres import genre_key
 from reelrec.model_artifact import split_list
 from reelrec.schemas import CONTENT_BLOCKS
 
@@ -60,10 +61,12 @@ def _genre_word(word: str) -> str:
 
 
 def genre_tokens(value: str | None) -> list[str]:
-    """Genre labels plus their singularised words ('tv dramas' -> 'tv dramas', 'w:tv', 'w:drama')."""
-    labels = split_list(value)
-    words = {_genre_word(w) for lab in labels for w in re.findall(r"[a-z]+", lab) if w not in ("and", "tv")}
-    return labels + sorted("w:" + w for w in words)
+    """Genre keys (one per genre however a service spells it: reelrec.genres) plus their singularised words
+    ('tv dramas' -> 'drama', 'w:drama'; 'sci-fi & fantasy' -> 'w:scifi', 'w:fantasy', as 'science fiction' gives)."""
+    keys = list(dict.fromkeys(genre_key(lab) for lab in split_list(value)))
+    words = {_genre_word(w) for key in keys for w in re.findall(r"[a-z]+", key.replace("sci-fi", "scifi"))
+             if w not in ("and", "tv")}
+    return keys + sorted("w:" + w for w in words)
 
 
 def description_tokens(value: str | None) -> list[str]:

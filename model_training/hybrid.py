@@ -9,7 +9,10 @@ Score of title i for user u (x_u: ALS user factors, or folded in from the user's
   what ALS itself would give them): titles whose features look like rated titles get factors, others stay near 0;
 - n_i: number of training ratings of the title (popularity prior);
 - q_ub: the user's profile in feature block b (score-weighted sum of the block rows of the titles they rated,
-  weight = score - content_center); cos against the title's block row, weighted by w_b (``blend_blocks``).
+  weight = score - content_center); cos against the title's block row, weighted by w_b (``blend_blocks``), plus
+  for the genre block ``unknown_genre * (1 - coverage)``: coverage is how much of the request the collaborative side
+  knows (the history's titles with >= ``known_ratings`` training ratings, scaled down when a filter leaves titles it
+  knows less than the catalog as a whole), so TV shows, anime and new titles lean on content (issue 12).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class HybridParams:
     blend_blocks: tuple[tuple[str, float], ...] = tuple(BLEND_BLOCKS.items())
     pseudo_users: float = 0.0  # > 0: add one pseudo-user per feature to the ALS matrix (tried; not used)
     discovery_every: int = 10  # serving: one slot in ten for the best title nobody rated (0: off)
+    known_ratings: float = 3.0  # per request: a history title counts as seen by ALS from this many training ratings
+    unknown_genre: float = 2.0  # genre weight added in proportion to the unseen share of the history (0: off)
 
 
 def pseudo_user_rows(features: sp.csr_matrix, weight: float) -> sp.csr_matrix:
@@ -121,6 +126,8 @@ def fit_hybrid(
         pop_weight=p.pop_weight,
         content_center=p.content_center,
         discovery_every=p.discovery_every,
+        known_ratings=p.known_ratings,
+        unknown_genre=p.unknown_genre,
         work=None if work is None else np.asarray(work, np.int32),
     )
 

@@ -87,12 +87,12 @@ def evaluate(art: ModelArtifact) -> dict:
             out["missing"].append(persona.name)
             continue
         scores = np.full(len(items), 5.0, np.float32)
-        total = m.score_new([(items, scores)])[0]
         audience = of_history(art.titles.audience[items], scores)
         base = allowed(art.titles.audience, audience) if audience else np.ones(len(art), bool)
         fit = fits(art, persona)
         row = {"titles": len(items), "audience": audience}
         for label, mask in (("all", base), ("tv show", base & (art.titles.kind == TITLE_TYPES.index("tv show")))):
+            total = m.score_new([(items, scores)], mask)[0]
             picks = m.rank(total, K, exclude=items, mask=mask)
             row[label] = round(float(fit[picks].mean()), 4) if len(picks) else None
         out["personas"][persona.name] = row

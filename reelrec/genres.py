@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 _GENRE_WORDS = (" tv shows", " movies", " features", " series", " tv")
+# the same genre under another name on another service (after the suffixes above are gone)
+_SYNONYMS = {"romantic": "romance", "science fiction": "sci-fi", "stand up": "stand-up comedy"}
 
 
 def genre_key(label: str) -> str:
-    """One key for the catalogs' spellings of a genre: "Comedies", "Comedy" -> comedy; "Horror Movies" -> horror."""
-    key = label.lower().replace("'", "").strip()
+    """One key for the catalogs' spellings of a genre: "Comedies", "TV Comedies", "Comedy" -> comedy; "Horror Movies"
+    -> horror; "Romantic Movies", "Romance" -> romance; "Science Fiction" -> sci-fi."""
+    key = label.lower().replace("'", "").strip().removeprefix("tv ")
     for word in _GENRE_WORDS:
         key = key.removesuffix(word)
     if key.endswith("series"):  # docuseries
-        return key
-    if key.endswith("ies") and len(key) > 5:
-        return key[:-3] + "y"
-    return key[:-1] if key.endswith("s") and not key.endswith("ss") and len(key) > 3 else key
+        pass
+    elif key.endswith("ies") and len(key) > 5:
+        key = key[:-3] + "y"
+    elif key.endswith("s") and not key.endswith("ss") and len(key) > 3:
+        key = key[:-1]
+    return _SYNONYMS.get(key, key)

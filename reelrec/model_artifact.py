@@ -22,8 +22,8 @@ from reelrec.copies import Copies
 from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 from reelrec.scoring import HybridModel
 
-FORMAT = 4  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
-_SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every")
+FORMAT = 5  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
+_SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every", "known_ratings", "unknown_genre")
 
 
 def split_list(value: str | None) -> list[str]:
@@ -232,5 +232,9 @@ class ModelArtifact:
                    m.confidence.neg_alpha]
         if not all(isinstance(x, int | float) and np.isfinite(x) for x in scalars):
             c.fail("meta", f"holds a parameter that is not a finite number ({scalars})")
+        for name in ("known_ratings", "unknown_genre"):
+            value = getattr(m, name)
+            if not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
+                c.fail(f"meta.{name}", f"is {value!r}, expected a finite number >= 0")
         if not isinstance(m.discovery_every, int) or m.discovery_every < 0:
             c.fail("meta.discovery_every", f"is {m.discovery_every!r}, expected an integer >= 0")

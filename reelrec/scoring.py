@@ -72,6 +72,8 @@ class HybridModel:
     pop_weight: float
     content_center: float
     discovery_every: int = 0  # one slot in this many shows the best title without ratings (0: none)
+    known_ratings: float = 0.0  # a history title counts as seen by ALS from this many training ratings (0: off)
+    unknown_genre: float = 0.0  # genre weight added in proportion to the unseen share of a history (0: off)
     work: np.ndarray | None = None  # int32 per title: copies of one work on several services (reelrec.copies)
 
     @cached_property
@@ -187,6 +189,35 @@ class HybridModel:
         """Titles without any feature (their content score is 0)."""
         return self.feat_indptr[:-1] == self.feat_indptr[1:]
 
+    @cached_property
+    def _seen(self) -> np.ndarray:
+        """Per title, how well the collaborative side knows it: min(1, training ratings / ``known_ratings``)."""
+        enough = max(self.known_ratings, 1e-9)
+        prior = np.minimum(np.nan_to_num(self.pop_prior.astype(np.float64)), np.log1p(enough))  # no overflow
+        return np.minimum(np.expm1(prior) / enough, 1.0)
+
+    def coverage(self, items: np.ndarray, mask: np.ndarray | None = None) -> float:
+        """How much the collaborative side knows of this request (1 when the blend does not use it): the mean of
+        ``_seen`` over the history, times how well it knows the titles a filter leaves (their mean ``_seen`` relative
+        to the whole catalog's, at most 1: a ``type=tv show`` list draws from titles it hardly knows)."""
+        items = np.asarray(items, np.int64)
+        if self.known_ratings <= 0 or items.size == 0:
+            return 1.0
+        seen = self._seen
+        known = float(seen[items].mean())
+        if mask is not None and mask.any():
+            known *= min(1.0, float(seen[mask].mean()) / max(float(seen.mean()), 1e-12))
+        return known
+
+    def blend_weights(self, items: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Per-block content weights for one request: ``block_weight`` plus a genre weight that grows as the
+        collaborative side knows less of it (TV shows, anime, new titles have few or no ratings, and their
+        folded-in factors say little: the list then follows the genres of what was rated)."""
+        w = self.block_weight.copy()
+        if self.unknown_genre > 0:
+            w[CONTENT_BLOCKS.index("genre")] += np.float32(self.unknown_genre * (1.0 - self.coverage(items, mask)))
+        return w
+
     def _blend(self, dots: np.ndarray, content: np.ndarray) -> np.ndarray:
         """The hybrid's score from its ALS part (x_u . y_i) and content part: plus the popularity prior."""
         return dots + np.float32(self.pop_weight) * self.pop_prior + content
@@ -205,19 +236,24 @@ class HybridModel:
         prior = self.pop_prior.astype(np.float32)
         return prior - shared * np.float32(float(prior.max(initial=0.0)) + 1.0)
 
-    def score_user(self, x: np.ndarray, items: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One user's scores over the catalog and their content part (the API's reasons read it)."""
-        content = self.content_scores(items, scores)
+    def score_user(self, x: np.ndarray, items: np.ndarray, scores: np.ndarray,
+                   mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One user's scores over the catalog and their content part (the API's reasons read it); ``mask`` is the
+        request's filter (it shifts the blend, see ``coverage``; ranking still applies it)."""
+        content = self.content_scores(items, scores, self.blend_weights(items, mask))
         if self.only_dislikes(scores):
             return self.unlike(items), content
         return self._blend(x @ self.item_factors.T, content), content
 
-    def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]],
+               mask: np.ndarray | None = None) -> np.ndarray:
         """(n x n_items) blended scores for users with factors x and these histories (one matrix product)."""
         s = x @ self.item_factors.T
         for row, (items, scores) in enumerate(histories):
-            s[row] = self.unlike(items) if self.only_dislikes(scores) else self._blend(s[row],
-                                                                                      self.content_scores(items, scores))
+            if self.only_dislikes(scores):
+                s[row] = self.unlike(items)
+            else:
+                s[row] = self._blend(s[row], self.content_scores(items, scores, self.blend_weights(items, mask)))
         return s
 
     def score_known(self, user_ids: np.ndarray) -> np.ndarray:
@@ -225,6 +261,6 @@ class HybridModel:
         rows = np.searchsorted(self.user_ids, user_ids)
         return self._score(self.user_factors[rows], self.history(user_ids))
 
-    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """Scores over the catalog for users given only by their ratings (folded in)."""
-        return self._score(self.fold_in(histories), histories)
+    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray | None = None) -> np.ndarray:
+        """Scores over the catalog for users given only by their ratings (folded in), for lists under ``mask``."""
+        return self._score(self.fold_in(histories), histories, mask)

@@ -24,7 +24,7 @@ from reelrec.audience import name as audience_name
 from reelrec.audience import of_history
 from reelrec.genres import genre_key
 from reelrec.model_artifact import ModelArtifact
-from reelrec.schemas import PLATFORMS, TITLE_TYPES
+from reelrec.schemas import CONTENT_BLOCKS, PLATFORMS, TITLE_TYPES
 from reelrec.storage import open_store
 from tests.api_reference import Reference, api_client, get
 
@@ -80,10 +80,18 @@ def allowed_titles(artifact: ModelArtifact, platform: str | None = None, type: s
     return keep
 
 
-def user_scores(artifact: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """The blended score of every title for a user with factors ``x`` and this history."""
+def user_scores(artifact: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray,
+                mask: np.ndarray | None = None) -> np.ndarray:
+    """The blended score of every title for a user with factors ``x`` and this history, for a list under ``mask``:
+    the genre weight grows by ``unknown_genre`` times the share of the request the collaborative side has not seen."""
     m = artifact.model
-    return x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + m.content_scores(items, scores)
+    seen = np.minimum(np.expm1(m.pop_prior.astype(np.float64)) / m.known_ratings, 1.0)
+    known = seen[np.asarray(items, np.int64)].mean()
+    if mask is not None:
+        known *= min(1.0, seen[mask].mean() / seen.mean())
+    weights = m.block_weight.copy()
+    weights[CONTENT_BLOCKS.index("genre")] += m.unknown_genre * (1.0 - known)
+    return x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + m.content_scores(items, scores, weights)
 
 
 def check_ranking(artifact: ModelArtifact, items: list[dict], total: np.ndarray, k: int, allowed: np.ndarray,
@@ -242,7 +250,7 @@ def test_known_user_filters_hold_on_every_item(client, artifact, lake, platform,
     want_platform = platform and platform.strip().lower()
     want_type = type and " ".join(type.split()).lower()
     allowed = allowed_titles(artifact, want_platform, want_type)
-    total = user_scores(artifact, m.user_factors[m.user_row(uid)], hist_items, hist_scores)
+    total = user_scores(artifact, m.user_factors[m.user_row(uid)], hist_items, hist_scores, allowed)
     for k in (5, 30):
         status, body = get(client, f"/users/{uid}/recommendations", k=k, platform=platform, type=type)
         assert status == 200, body
@@ -369,7 +377,8 @@ def test_new_user_gets_the_folded_in_ranking(client, artifact, lake, unrated):
 def test_new_user_filters_hold(client, artifact):
     m = artifact.model
     ratings = dict(zip(pick_titles(artifact, 3, start=11), (4.0, 5.0, 3.5), strict=True))
-    items, _, total = fold_in_scores(artifact, ratings)
+    items, scores, _ = fold_in_scores(artifact, ratings)
+    x = m.fold_in([(items, scores)])[0]
     body_ratings = {artifact.titles.ids[r].decode(): s for r, s in ratings.items()}
     for platform in PLATFORMS:
         for type in TITLE_TYPES:
@@ -378,6 +387,8 @@ def test_new_user_filters_hold(client, artifact):
             assert status == 200, body
             assert all(item["platform"] == platform and item["type"] == type for item in body["items"])
             allowed = allowed_titles(artifact, platform, type)
+            total = user_scores(artifact, x, items, scores, allowed)
+            assert np.allclose(total, m.score_new([(items, scores)], allowed)[0], atol=1e-4)
             got = check_ranking(artifact, body["items"], total, 12, allowed, items)
             assert got.tolist() == m.rank(total, 12, exclude=items, mask=allowed).tolist()
     # blank platform and type are absent, as in the query string

@@ -226,3 +226,14 @@ def test_the_api_keeps_the_previous_objects_and_health_says_why(api_lake, api_mo
         assert status == 503 and "refused as invalid" in body["message"] and "ids is not sorted" in body["message"]
         status, body = get(c, "/get_count_platform", platform="netflix")
         assert status == 503 and "error" in body and "refused as invalid" in body["message"]
+
+
+@pytest.mark.parametrize(("name", "value"), [("known_ratings", -1.0), ("unknown_genre", float("nan")),
+                                             ("unknown_genre", "2")])
+def test_a_blend_parameter_out_of_range_is_refused_naming_it(model_bytes, name, value):
+    arrays = arrays_of(model_bytes)
+    meta = json.loads(str(arrays["meta"]))
+    meta[name] = value
+    arrays["meta"] = np.array(json.dumps(meta))
+    with pytest.raises(InvalidArtifact, match=name):
+        ModelArtifact.from_bytes(write_npz(arrays, level=None))

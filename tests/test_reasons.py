@@ -26,7 +26,10 @@ def artifact(api_models) -> ModelArtifact:
     ("Comedies", "comedy"), ("Comedy", "comedy"), ("Horror Movies", "horror"), ("Horror", "horror"),
     ("Dramas", "drama"), ("Documentaries", "documentary"), ("Docuseries", "docuseries"), ("Kids' TV", "kid"),
     ("Kids", "kid"), ("Anime Series", "anime"), ("Anime Features", "anime"), ("Action", "action"),
-    ("Sci-Fi & Fantasy", "sci-fi & fantasy"),
+    ("Sci-Fi & Fantasy", "sci-fi & fantasy"), ("TV Sci-Fi & Fantasy", "sci-fi & fantasy"), ("TV Comedies", "comedy"),
+    ("Romantic Movies", "romance"), ("Romantic TV Shows", "romance"), ("Romance", "romance"),
+    ("Science Fiction", "sci-fi"), ("Stand Up", "stand-up comedy"), ("Stand-Up Comedy", "stand-up comedy"),
+    ("TV Horror", "horror"),
 ])
 def test_genre_key_meets_the_catalogs_spellings(label, key):
     assert genre_key(label) == key

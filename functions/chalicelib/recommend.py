@@ -58,8 +58,9 @@ def _answer(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.n
     m = model.model
     audience, source = _chosen_audience(model, audience, items, scores)
     filters = _filters(model, platforms, type, audience, source)
-    total, content = m.score_user(x, items, scores)
-    picks = m.rank(total, k, exclude=items, mask=combined(filters))
+    mask = combined(filters)
+    total, content = m.score_user(x, items, scores, mask)
+    picks = m.rank(total, k, exclude=items, mask=mask)
     shown, drivers = total.copy(), picks
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule): show that score, explain that copy
         drivers = np.array([_best_copy(m.copies.of(int(j)), total) for j in picks], np.int64)
