@@ -420,11 +420,13 @@ class Naive:
         from chalicelib import recommend
 
         m = self.art.model
-        mask = recommend._mask(self.art, platform, type)
+        mask = served_mask(self.art, platform, type)
         content = self.content(items, scores, m.blend_weights(items, mask))
         total = m.item_factors @ x + m.pop_weight * m.pop_prior.astype(np.float64) + content
         picks = self.rank(total, k, items, mask)
-        reasons = recommend._reasons(self.art, x, items, scores, content, picks)
+        from chalicelib import reasons as served_reasons
+
+        reasons = served_reasons.for_user(self.art, x, items, scores, content, picks)
         return recommend._items(self.art, picks, total, reasons)
 
     def for_user(self, user_id: int, k: int = K, platform: str | None = None, type: str | None = None) -> dict:
@@ -521,11 +523,19 @@ class Implicit:
         return self.model.similar_items(self.row[title_id], N=k + 1)[0]
 
 
+def served_mask(art: Any, platform: str | None, type: str | None) -> np.ndarray | None:
+    """The served filter of a platform and a type (None: no filter), built as the API builds it."""
+    from chalicelib import recommend
+    from chalicelib.filters import combined
+
+    return combined(recommend._filters(art, (platform,) if platform else None, type, None))
+
+
 def recommend_mask(art: Any, platform: str) -> np.ndarray:
     """The served platform filter (all titles of ``platform``)."""
-    from chalicelib import recommend
-
-    return recommend._mask(art, platform, None)
+    mask = served_mask(art, platform, None)
+    assert mask is not None
+    return mask
 
 
 # -- 3. warm latency: timing ----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from datagen import vocab
-from datagen.ratings import sample_ratings
+from datagen.ratings import TitleTraits, sample_ratings
 from datagen.ratings_csv import FAULT_REASONS, write_ratings_files
 from datagen.titles import TitlesResult, generate_platform, write_titles_csv
 from reelrec.schemas import PLATFORMS
@@ -85,9 +85,17 @@ def generate(raw_uri: str, preset: str = "small", *, seed: int = 0, **overrides:
             summary["quirks"][result.key] = result.quirks
 
         ids = [i for c in catalogs for i in c.lake_ids]
+        offsets = np.cumsum([0] + [int(c.star.max(initial=-1)) + 1 for c in catalogs])  # performer ids per platform
+        traits = TitleTraits(
+            star=np.concatenate([np.where(c.star >= 0, c.star + off, -1) for c, off in zip(catalogs, offsets,
+                                                                                          strict=False)]),
+            release_year=np.concatenate([c.release_year for c in catalogs]),
+            kid_safe=np.concatenate([c.kid_safe for c in catalogs]),
+            added=np.concatenate([c.added for c in catalogs]),
+        )
         ratings = sample_ratings(
             np.concatenate([c.theme_mask for c in catalogs]),
-            np.concatenate([c.is_movie for c in catalogs]),
+            np.concatenate([c.is_movie for c in catalogs]), traits,
             params["users"], params["ratings"], np.random.default_rng([seed, 2]),
         )
         totals = dict.fromkeys(FAULT_REASONS, 0)

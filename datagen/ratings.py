@@ -1,23 +1,43 @@
-"""Vectorised sampling of user ratings with learnable structure (tastes, quality, popularity).
+"""Vectorised sampling of user ratings with learnable structure (tastes over content, quality, popularity).
 
 Model: every title has a latent quality and themes (from its genres); about half the titles are
 "discoverable" and carry a Zipf-like popularity, the rest never get rated. Users have 1-3 favourite
-themes, a bias and a lognormal activity level (at least 5 ratings). A rating's title comes from the
-user's favourite themes (popularity-weighted) with probability FAV_SHARE, else from global
-popularity; each user rates a title at most once. Score = quality + affinity (title shares a
-favourite theme) + user bias + noise, rounded to 0.5 and clipped to [0.5, 5.0]. Timestamps lie in
-2015-2021 and increase strictly per user.
+themes, two favourite performers (leads of titles they would pick), a favourite era (a release year),
+a bias and a lognormal activity level (at least 5 ratings); KIDS_VIEWERS of them watch for children.
+A rating's title comes from the user's favourite themes (popularity-weighted) with probability
+FAV_SHARE, from the titles their favourite performers lead with probability STAR_SHARE, else from
+global popularity; a drawn title is kept with a chance that falls with its distance from the user's
+era (and, for a kids viewer, is small unless it is rated for kids or families); each user rates a
+title at most once, and the most recently added titles last (new releases, so a temporal split finds
+them in the later ratings, as on the real catalogs). Score = quality + affinities (theme, performer, era, kids) + user bias + noise,
+rounded to 0.5 and clipped to [0.5, 5.0]. So, as for real viewers, what a title is (its genres, cast,
+audience, year: the content features) predicts who watches it and how they rate it. Timestamps lie
+in 2015-2021 and increase strictly per user.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from datagen.vocab import THEMES
 
-FAV_SHARE = 0.6
+FAV_SHARE = 0.5
+STAR_SHARE = 0.3  # draws from the titles the user's favourite performers lead
+STAR_AFFINITY = 1.0
+ERA_WIDTH = 10.0  # years: a title this far from the user's era is kept with chance ERA_FLOOR + (1 - ERA_FLOOR) / e
+ERA_FLOOR = 0.1
+ERA_AFFINITY = 0.4  # score bonus at the user's era, falling like the keep chance
+KIDS_VIEWERS = 0.12  # users watching for children: "family" is a favourite theme
+KIDS_KEEP = 0.02  # the chance a kids viewer keeps a title not rated for kids or families
+KIDS_AFFINITY = 0.5  # a kids viewer's bonus for a kids/family title, and penalty for any other
+NEW_SHARE = 0.05
+RECENT_YEAR = 2018  # titles released since are RECENT_RATED times as likely to be rated at all
+RECENT_RATED = 3.0
+STAR_RATED = 3.0  # a title led by a regular performer is this many times as likely to be rated at all (obscure
+# titles without a known face are the ones nobody rates)  # the most recently added rated titles: each user rates them last (new releases)
 RATED_SHARE = {True: 0.55, False: 0.42}  # chance a movie / TV show is ever rated
 ZIPF_EXPONENT = 1.05
 ZIPF_OFFSET = 0.01  # head flattening, as a share of the rated titles
@@ -30,7 +50,17 @@ USER_BIAS_SD = 0.35
 NOISE_SD = 0.8
 WHOLE_STAR_SHARE = 0.45
 TS_LO, TS_HI = 1420070400, 1640995199  # 2015-01-01 .. 2021-12-31 (UTC)
-ROUNDS = 6
+ROUNDS = 8
+
+
+@dataclass
+class TitleTraits:
+    """What a title is, beyond its themes, that tastes depend on (per catalog entry)."""
+
+    star: np.ndarray  # int lead performer id (-1: none)
+    release_year: np.ndarray  # int
+    kid_safe: np.ndarray  # bool: rated for kids or families
+    added: np.ndarray  # int: when the title came to its service (any increasing day number)
 
 
 @dataclass
@@ -75,10 +105,10 @@ def _cdf_sample(cdf: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray
 
 
 class _Sampler:
-    """Draws candidate titles for users from the favourite-theme / global popularity mixture."""
+    """Draws candidate titles for users from the favourite-theme / favourite-performer / global popularity mixture."""
 
-    def __init__(self, rated: np.ndarray, weight: np.ndarray, theme_mask: np.ndarray) -> None:
-        """Precompute the global and per-theme cumulative popularity of the rated titles."""
+    def __init__(self, rated: np.ndarray, weight: np.ndarray, theme_mask: np.ndarray, star: np.ndarray) -> None:
+        """Precompute the global and per-theme cumulative popularity of the rated titles, and each performer's."""
         self.rated = rated
         self.global_cdf = np.cumsum(weight)
         self.members, self.cdfs = [], []
@@ -87,24 +117,46 @@ class _Sampler:
             self.members.append(rated[has])
             self.cdfs.append(np.cumsum(weight[has]))
         self.theme_mass = np.array([c[-1] if len(c) else 0.0 for c in self.cdfs])
+        by_star = np.argsort(star[rated], kind="stable")
+        self.led = rated[by_star]  # rated titles grouped by lead performer (-1: none, first)
+        self.led_star = star[rated][by_star]
 
-    def draw(self, users: np.ndarray, favs: np.ndarray, nfav: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Return one title index per entry of ``users`` (repeated user ids)."""
-        n = len(users)
-        out = np.empty(n, dtype=np.int64)
-        fav = rng.random(n) < FAV_SHARE
-        glob = np.flatnonzero(~fav)
-        out[glob] = self.rated[_cdf_sample(self.global_cdf, len(glob), rng)]
-        fidx = np.flatnonzero(fav)
-        fu = users[fidx]
-        slot = (rng.random(len(fidx)) * nfav[fu]).astype(np.int64)
-        theme = favs[fu, slot].astype(np.int8)
+    def _themed(self, users: np.ndarray, favs: np.ndarray, nfav: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One title per entry of ``users`` from one of that user's favourite themes (popularity-weighted)."""
+        out = np.empty(len(users), dtype=np.int64)
+        slot = (rng.random(len(users)) * nfav[users]).astype(np.int64)
+        theme = favs[users, slot].astype(np.int8)
         order = np.argsort(theme, kind="stable")
         bounds = np.concatenate([[0], np.cumsum(np.bincount(theme, minlength=len(THEMES)))])
         for g in range(len(THEMES)):
             a, b = bounds[g], bounds[g + 1]
             if b > a:
-                out[fidx[order[a:b]]] = self.members[g][_cdf_sample(self.cdfs[g], b - a, rng)]
+                out[order[a:b]] = self.members[g][_cdf_sample(self.cdfs[g], b - a, rng)]
+        return out
+
+    def favourite_stars(self, favs: np.ndarray, nfav: np.ndarray, star: np.ndarray,
+                        rng: np.random.Generator) -> np.ndarray:
+        """Two favourite performers per user: the leads of the first two of six titles drawn from their favourite
+        themes that have one (-1 where none has)."""
+        users = np.repeat(np.arange(len(favs)), 6)
+        leads = star[self._themed(users, favs, nfav, rng)].reshape(-1, 6)
+        first = np.argsort(leads < 0, axis=1, kind="stable")[:, :2]  # led titles first, in draw order
+        return np.take_along_axis(leads, first, axis=1)
+
+    def draw(self, users: np.ndarray, favs: np.ndarray, nfav: np.ndarray, stars: np.ndarray,
+             rng: np.random.Generator) -> np.ndarray:
+        """Return one title index per entry of ``users`` (repeated user ids)."""
+        n = len(users)
+        u = rng.random(n)
+        out = self.rated[_cdf_sample(self.global_cdf, n, rng)]
+        fav = np.flatnonzero(u < FAV_SHARE)
+        out[fav] = self._themed(users[fav], favs, nfav, rng)
+        by_star = np.flatnonzero((u >= FAV_SHARE) & (u < FAV_SHARE + STAR_SHARE))
+        chosen = stars[users[by_star], rng.integers(0, 2, len(by_star))]
+        lo, hi = np.searchsorted(self.led_star, chosen, "left"), np.searchsorted(self.led_star, chosen, "right")
+        some = (chosen >= 0) & (hi > lo)  # no favourite, or one without rated titles: the global draw stays
+        pick = lo[some] + (rng.random(int(some.sum())) * (hi[some] - lo[some])).astype(np.int64)
+        out[by_star[some]] = self.led[pick]
         return out
 
 
@@ -118,9 +170,11 @@ def _in_sorted(chunks: list[np.ndarray], keys: np.ndarray) -> np.ndarray:
     return found
 
 
-def _sample_pairs(sampler: _Sampler, k: np.ndarray, favs: np.ndarray, nfav: np.ndarray, n_titles: int,
+def _sample_pairs(sampler: _Sampler, k: np.ndarray, favs: np.ndarray, nfav: np.ndarray, stars: np.ndarray,
+                  keep_chance: Callable[[np.ndarray, np.ndarray], np.ndarray], n_titles: int,
                   rng: np.random.Generator) -> np.ndarray:
-    """Return sorted unique keys user * n_titles + title, about k[u] per user, by rounds of redraws."""
+    """Return sorted unique keys user * n_titles + title, about k[u] per user, by rounds of redraws;
+    ``keep_chance`` gives the chance that a user keeps a drawn title (era, audience)."""
     users = len(k)
     need = k.copy()
     accepted: list[np.ndarray] = []
@@ -128,13 +182,15 @@ def _sample_pairs(sampler: _Sampler, k: np.ndarray, favs: np.ndarray, nfav: np.n
         active = np.flatnonzero(need > 0)
         if not len(active):
             break
-        factor = 1.25 + 0.5 * rnd
+        factor = 3.0 + rnd
         draws = np.ceil(need[active] * factor).astype(np.int64) + 2
         rep = np.repeat(active, draws)
         if rnd < ROUNDS - 1:
-            titles = sampler.draw(rep, favs, nfav, rng)
+            titles = sampler.draw(rep, favs, nfav, stars, rng)
         else:  # last resort for users with very narrow tastes: uniform over the rated titles
             titles = sampler.rated[rng.integers(0, len(sampler.rated), len(rep))]
+        kept = rng.random(len(rep)) < keep_chance(rep, titles)  # a user may end a few ratings short
+        rep, titles = rep[kept], titles[kept]
         keys = rep * n_titles + titles
         is_first = np.zeros(len(keys), dtype=bool)
         is_first[np.unique(keys, return_index=True)[1]] = True
@@ -161,12 +217,17 @@ def _favourites(users: int, theme_weight: np.ndarray, rng: np.random.Generator) 
     return favs, nfav
 
 
-def sample_ratings(theme_mask: np.ndarray, is_movie: np.ndarray, users: int, n_ratings: int,
+def sample_ratings(theme_mask: np.ndarray, is_movie: np.ndarray, traits: TitleTraits, users: int, n_ratings: int,
                    rng: np.random.Generator) -> Ratings:
     """Sample about ``n_ratings`` clean ratings for ``users`` users over the catalog described by the arrays."""
     n_titles = len(theme_mask)
+    star = np.asarray(traits.star, np.int64)
+    year = np.asarray(traits.release_year, np.float64)
+    kid_safe = np.asarray(traits.kid_safe, bool)
     quality = rng.normal(*QUALITY, n_titles)
-    p_rated = np.where(is_movie, RATED_SHARE[True], RATED_SHARE[False])
+    base = np.where(is_movie, RATED_SHARE[True], RATED_SHARE[False])
+    known = np.where(star >= 0, STAR_RATED, 1.0) * np.where(year >= RECENT_YEAR, RECENT_RATED, 1.0)
+    p_rated = np.minimum(base * known * base.sum() / (base * known).sum(), 1.0)  # the same share rated overall
     rated = np.flatnonzero(rng.random(n_titles) < p_rated)
     if len(rated) < 2:
         rated = np.arange(n_titles)
@@ -175,17 +236,33 @@ def sample_ratings(theme_mask: np.ndarray, is_movie: np.ndarray, users: int, n_r
     order = np.argsort(-(0.8 * z + rng.gumbel(size=len(rated))), kind="stable")
     rated = rated[order]
     weight = (np.arange(len(rated)) + 1.0 + ZIPF_OFFSET * len(rated)) ** -ZIPF_EXPONENT
-    sampler = _Sampler(rated, weight, theme_mask)
+    sampler = _Sampler(rated, weight, theme_mask, star)
 
     cap = max(MIN_PER_USER, int(MAX_USER_SHARE * len(rated)))
     k = _user_counts(users, n_ratings, cap, rng)
     favs, nfav = _favourites(users, sampler.theme_mass ** 0.7, rng)
+    kids = rng.random(users) < KIDS_VIEWERS
+    family = THEMES.index("family")
+    for u in np.flatnonzero(kids):  # a kids viewer's first favourite theme is family
+        favs[u, favs[u] == family] = favs[u, 0]
+        favs[u, 0] = family
+    stars = sampler.favourite_stars(favs, nfav, star, rng)
+    era = year[sampler.rated[_cdf_sample(sampler.global_cdf, users, rng)]] + rng.normal(0.0, 4.0, users)
+
+    def closeness(u: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """1 at the user's era, 1/e at ERA_WIDTH years from it."""
+        return np.exp(-(((year[t] - era[u]) / ERA_WIDTH) ** 2))
+
+    def keep(u: np.ndarray, t: np.ndarray) -> np.ndarray:
+        chance = ERA_FLOOR + (1.0 - ERA_FLOOR) * closeness(u, t)
+        return np.where(kids[u] & ~kid_safe[t], KIDS_KEEP * chance, chance)
+
     umask = np.zeros(users, dtype=np.int32)
     for slot in range(3):
         umask |= np.where(slot < nfav, 1 << favs[:, slot], 0).astype(np.int32)
     bias = rng.normal(0.0, USER_BIAS_SD, users)
 
-    keys = _sample_pairs(sampler, k, favs, nfav, n_titles, rng)
+    keys = _sample_pairs(sampler, k, favs, nfav, stars, keep, n_titles, rng)
     uidx = keys // n_titles
     title = keys % n_titles
     n = len(keys)
@@ -194,14 +271,19 @@ def sample_ratings(theme_mask: np.ndarray, is_movie: np.ndarray, users: int, n_r
     span = (TS_HI - TS_LO) * rng.beta(0.9, 2.2, users)
     counts = np.bincount(uidx, minlength=users)
     start = TS_LO + rng.random(users) * np.maximum(TS_HI - TS_LO - span - counts, 0)
-    shuffle = np.argsort(uidx + rng.random(n), kind="stable")
+    added = np.asarray(traits.added, np.int64)
+    recent = added >= np.quantile(added[sampler.rated], 1.0 - NEW_SHARE)
+    shuffle = np.argsort(uidx + 0.5 * rng.random(n) + 0.49 * recent[title], kind="stable")
     uidx, title = uidx[shuffle], title[shuffle]
     frac = np.sort(uidx + rng.random(n)) - uidx
     rank = np.arange(n) - np.searchsorted(uidx, uidx, side="left")
     ts = (np.floor(start[uidx] + span[uidx] * frac) + rank).astype(np.int64)
 
     affinity = (theme_mask[title] & umask[uidx]) != 0
-    score = quality[title] + AFFINITY * affinity + bias[uidx] + rng.normal(0.0, NOISE_SD, n)
+    star_fan = (star[title] >= 0) & ((star[title] == stars[uidx, 0]) | (star[title] == stars[uidx, 1]))
+    kids_fit = np.where(kids[uidx], np.where(kid_safe[title], KIDS_AFFINITY, -KIDS_AFFINITY), 0.0)
+    score = (quality[title] + AFFINITY * affinity + STAR_AFFINITY * star_fan
+             + ERA_AFFINITY * (closeness(uidx, title) - 0.5) + kids_fit + bias[uidx] + rng.normal(0.0, NOISE_SD, n))
     whole = rng.random(n) < WHOLE_STAR_SHARE  # people favour whole stars, as in MovieLens
     half = np.where(whole, 2 * np.rint(score), np.rint(score * 2))
     half = np.clip(half, 1, 10).astype(np.uint8)

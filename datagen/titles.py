@@ -18,9 +18,12 @@ import numpy as np
 from datagen import vocab
 from datagen.quirks import C_COUNTRY, C_ID, C_TYPE, MOVIE, TV, Draws, Pool, apply_quirks
 from datagen.vocab import PlatformSpec
+from reelrec.audience import KIDS_SAFE, audience_code
 from reelrec.schemas import PLATFORM_LETTER, RAW_TITLE_COLUMNS
 
 UNKNOWN_TYPES = ("Movie Trailer", "Podcast", "Web Series")
+STAR_SHARE = 0.7  # a title with a cast has one of its main theme's regular performers as its lead this often
+STAR_TITLES = 6  # about this many titles per regular performer
 
 
 @dataclass
@@ -35,6 +38,10 @@ class TitlesResult:
     lake_ids: list[str]  # titles ratings may reference (excludes faulty rows and duplicated ids)
     theme_mask: np.ndarray  # int32 bit mask of vocab.THEMES per lake_ids entry
     is_movie: np.ndarray
+    star: np.ndarray  # int32 per lake_ids entry: its lead, a regular performer of the platform (-1: none)
+    release_year: np.ndarray  # int16 per lake_ids entry
+    kid_safe: np.ndarray  # bool per lake_ids entry: rated for kids or families (as written, before the faults)
+    added: np.ndarray  # int32 per lake_ids entry: the date_added ordinal drawn for it (also when the CSV omits it)
     faults: dict[str, int] = field(default_factory=dict)
     repairs: dict[str, int] = field(default_factory=dict)
     quirks: dict[str, int] = field(default_factory=dict)
@@ -80,9 +87,17 @@ def _sentence(d: Draws, first: bool) -> str:
     return f"{opener} {d.pick(vocab.DESC_ROLE)} {d.pick(vocab.DESC_VERB)} {d.pick(vocab.DESC_PLACE)}."
 
 
-def _description(d: Draws, target: int) -> str:
-    """Return a description of roughly ``target`` characters made of whole sentences."""
-    parts = [_sentence(d, True)]
+def _theme_sentence(d: Draws, theme: int) -> str:
+    """Return a short sentence in the words of one theme (real synopses say what kind of title they are)."""
+    words = vocab.THEME_WORDS[vocab.THEMES[theme]]
+    a, b, c = (words[d.int(len(words))] for _ in range(3))
+    return f"A story of {a}, {b} and {c}." if len({a, b, c}) == 3 else f"A story of {a} and {b}."
+
+
+def _description(d: Draws, target: int, theme: int) -> str:
+    """Return a description of roughly ``target`` characters made of whole sentences, one of them in the words of
+    the title's main ``theme``."""
+    parts = [_sentence(d, True), _theme_sentence(d, theme)]
     size = len(parts[0])
     while size < target - 12:
         parts.append(_sentence(d, False))
@@ -159,6 +174,21 @@ def _genres(spec: PlatformSpec, is_movie: np.ndarray, rng: np.random.Generator) 
     return listed, masks
 
 
+def _main_themes(masks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return one theme per title, drawn uniformly among the themes of its genres."""
+    bits = (masks[:, None] >> np.arange(len(vocab.THEMES))) & 1
+    return np.argmax(bits * rng.random(bits.shape) + bits, axis=1)
+
+
+def _regulars(themes: np.ndarray, d: Draws) -> tuple[list[list[str]], np.ndarray]:
+    """Return each theme's regular performers (about one per ``STAR_TITLES`` titles of that theme) and the id of
+    each theme's first regular (ids run over all themes)."""
+    counts = np.bincount(themes, minlength=len(vocab.THEMES))
+    pools = [[_person(d) for _ in range(max(2, round(c / STAR_TITLES)) if c else 0)] for c in counts.tolist()]
+    first = np.concatenate([[0], np.cumsum([len(p) for p in pools])[:-1]]).astype(np.int64)
+    return pools, first
+
+
 def _codes(weights: dict[str, float], n: int, rng: np.random.Generator) -> list[str]:
     """Return n rating codes drawn from a weight table."""
     codes = list(weights)
@@ -182,6 +212,9 @@ def _base_columns(spec: PlatformSpec, n: int, rng: np.random.Generator) -> tuple
     d = Draws(rng)
     is_movie = rng.random(n) < spec.movie_share
     listed, masks = _genres(spec, is_movie, rng)
+    themes = _main_themes(masks, rng)
+    pools, first_regular = _regulars(themes, d)
+    star = np.full(n, -1, dtype=np.int32)
     ords = _dates(spec, n, rng)
     date_years = np.array([dt.date.fromordinal(int(o)).year for o in ords])
     years = _years(spec, date_years, rng)
@@ -216,7 +249,13 @@ def _base_columns(spec: PlatformSpec, n: int, rng: np.random.Generator) -> tuple
             director = _person(d) + (", " + _person(d) if d.chance(spec.multi_director) else "")
         cast = ""
         if spec.cast_max and empty["cast"][i] >= spec.empty_cast[t]:
-            cast = ", ".join(_person(d) for _ in range(int(cast_n[i])))
+            people = [_person(d) for _ in range(int(cast_n[i]))]
+            pool = pools[themes[i]]
+            if d.chance(STAR_SHARE):
+                j = d.int(len(pool))
+                people = [pool[j], *(p for p in people[1:] if p != pool[j])]
+                star[i] = first_regular[themes[i]] + j
+            cast = ", ".join(people)
         country = _country(spec, d, cw) if empty["country"][i] >= spec.empty_country[t] else ""
         date = _fmt_date(dt.date.fromordinal(int(ords[i]))) if empty["date"][i] >= spec.empty_date[t] else ""
         seasons_i = int(seasons[i])
@@ -230,8 +269,10 @@ def _base_columns(spec: PlatformSpec, n: int, rng: np.random.Generator) -> tuple
         cols["rating"].append(movie_codes[i] if mv else tv_codes[i])
         cols["duration"].append(f"{minutes[i]} min" if mv else f"{seasons_i} Season{'s' if seasons_i > 1 else ''}")
         cols["listed_in"].append(listed[i])
-        cols["description"].append(_description(d, int(lengths[i])))
+        cols["description"].append(_description(d, int(lengths[i]), int(themes[i])))
     cols["_mask"] = masks.tolist()
+    cols["_star"] = star.tolist()
+    cols["_kid"] = [0 <= audience_code(cols["rating"][i]) <= KIDS_SAFE for i in range(n)]
     return cols, ords
 
 
@@ -244,6 +285,7 @@ def generate_platform(spec: PlatformSpec, n: int, rng: np.random.Generator, faul
     names = list(RAW_TITLE_COLUMNS)
     rows = [[f"s{pos + 1}"] + [cols[c][i] for c in names[1:]] for pos, i in enumerate(order)]
     masks = [cols["_mask"][i] for i in order]
+    extras = {c: [cols[c][i] for i in order] for c in ("_star", "_kid", "release_year")}
     d = Draws(rng)
 
     reserved: set[int] = set()
@@ -279,6 +321,10 @@ def generate_platform(spec: PlatformSpec, n: int, rng: np.random.Generator, faul
         lake_ids=[f"{letter}s{i + 1}" for i in keep],
         theme_mask=np.array([masks[i] for i in keep], dtype=np.int32),
         is_movie=np.array([cols["type"][order[i]] == MOVIE for i in keep]),
+        star=np.array([extras["_star"][i] for i in keep], dtype=np.int32),
+        release_year=np.array([int(extras["release_year"][i]) for i in keep], dtype=np.int16),
+        kid_safe=np.array([extras["_kid"][i] for i in keep], dtype=bool),
+        added=np.array([int(ords[order[i]]) for i in keep], dtype=np.int32),
         faults=fault_counts,
         repairs={"duration_from_rating": quirks.get("minutes_in_rating", 0) + seasons, "movie_with_seasons": seasons},
         quirks=quirks,

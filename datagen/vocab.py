@@ -16,6 +16,26 @@ THEMES = (
     "documentary", "anime", "international", "music", "sports", "reality", "lifestyle",
 )
 
+# words a description uses for a title of each theme (so the description says what kind of title it is, as real
+# synopses do: "haunted", "detective", "love")
+THEME_WORDS = {
+    "drama": ("grief", "redemption", "courage", "sacrifice", "betrayal", "ambition"),
+    "comedy": ("hilarious", "misadventures", "pranks", "awkward", "zany", "mayhem"),
+    "action": ("explosive", "heist", "chase", "mercenaries", "showdown", "rescue"),
+    "thriller": ("suspense", "conspiracy", "killer", "paranoia", "kidnapping", "stalker"),
+    "horror": ("haunted", "curse", "demonic", "terror", "ghosts", "possession"),
+    "romance": ("love", "wedding", "heartbreak", "romance", "soulmate", "courtship"),
+    "scifi": ("alien", "spaceship", "dystopia", "cyborg", "galaxy", "time-travel"),
+    "family": ("adventure", "friendship", "talking", "magical", "cartoon", "puppies"),
+    "documentary": ("interviews", "footage", "investigation", "archival", "filmmaker", "history"),
+    "anime": ("samurai", "mecha", "ninja", "spirits", "tournament", "academy"),
+    "international": ("village", "tradition", "homeland", "migrants", "dynasty", "border"),
+    "music": ("band", "concert", "songs", "singer", "tour", "album"),
+    "sports": ("championship", "athlete", "coach", "league", "match", "olympic"),
+    "reality": ("contestants", "competition", "elimination", "challenge", "makeover", "cameras"),
+    "lifestyle": ("recipes", "travel", "renovation", "fashion", "wellness", "cooking"),
+}
+
 MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December",

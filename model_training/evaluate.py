@@ -177,15 +177,28 @@ def measure_rankings(
     lists: dict[str, list[np.ndarray]] = {name: [] for name in rankers}
     for a in range(0, len(users), BATCH):
         b = min(a + BATCH, len(users))
-        s = model.score_known(users[a:b]) if data.mode == "known" else model.score_new(hists[a:b])
+        implied = getattr(model, "implied_mask", None)  # the hybrid: a kids history is ranked as the API ranks it
+        if implied is None:
+            s = model.score_known(users[a:b]) if data.mode == "known" else model.score_new(hists[a:b])
+            masks: list[np.ndarray | None] = [None] * (b - a)
+        else:
+            masks = [implied(*h) for h in hists[a:b]]
+            s = (model.score_known(users[a:b], masks) if data.mode == "known"  # type: ignore[call-arg]
+                 else model.score_new(hists[a:b], masks))  # type: ignore[call-arg]
         excluded = [h[0] for h in hists[a:b]]
         for name, rank in rankers.items():
             if rank is None:
                 lists[name].append(top_k(s, excluded, k))
             else:
-                lists[name].append(np.stack([rank(row, k, exclude=e) for row, e in zip(s, excluded, strict=True)]))
+                lists[name].append(np.stack([_padded(rank(row, k, exclude=e, mask=m), k)
+                                             for row, e, m in zip(s, excluded, masks, strict=True)]))
     return {name: _metrics(np.concatenate(v) if v else np.zeros((0, k), np.int64), data, n_items, k)
             for name, v in lists.items()}
+
+
+def _padded(picks: np.ndarray, k: int) -> np.ndarray:
+    """A list of k (-1 pads one that a filter left shorter)."""
+    return picks if len(picks) == k else np.concatenate([picks, np.full(k - len(picks), -1, np.int64)])
 
 
 def _metrics(recs: np.ndarray, data: ModeData, n_items: int, k: int) -> dict[str, float]:

@@ -69,13 +69,15 @@ def fit_hybrid(
     seed: int = 0,
     als: AlsFactors | None = None,
     work: np.ndarray | None = None,
+    audience: np.ndarray | None = None,
 ) -> HybridModel:
     """Fit ALS on the training ratings, map title features to factors, assemble the numpy model.
 
     ``blocks`` are the per-block feature matrices of features.build_blocks (titles x values, rows L2-normalised).
     ``als``: factors already fitted on ``train`` with ``params.als`` (the job shares one fit with the pure-ALS
     baseline). ``work``: per title, its work across services (catalog snapshot's ``work``), so ranked lists hold
-    one copy per work."""
+    one copy per work. ``audience``: per title, its ``reelrec.audience`` code (snapshot's ``audience``), so a
+    history of kids and family titles is ranked under the filter it implies, as the API does."""
     p = params or HybridParams()
     features = combine_blocks(blocks)  # ridge-map input: default block weights, unit rows
     n_items = features.shape[0]
@@ -129,6 +131,7 @@ def fit_hybrid(
         known_ratings=p.known_ratings,
         unknown_genre=p.unknown_genre,
         work=None if work is None else np.asarray(work, np.int32),
+        audience=None if audience is None else np.asarray(audience, np.int8),
     )
 
 

@@ -134,11 +134,12 @@ def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None
     t = time.perf_counter()
     split = temporal_split(ratings)
     config = evaluation_config(seed, max_eval_users)
-    evaluation = evaluate(split, len(catalog), blocks, params, seed, max_eval_users, log, work=snap.work)
+    evaluation = evaluate(split, len(catalog), blocks, params, seed, max_eval_users, log, work=snap.work,
+                          audience=snap.audience)
     step("evaluate", t)
 
     t = time.perf_counter()
-    model = fit_hybrid(ratings, blocks, params, seed, work=snap.work)
+    model = fit_hybrid(ratings, blocks, params, seed, work=snap.work, audience=snap.audience)
     step("fit", t)
     log(f"fitted the hybrid on all {len(ratings):,} ratings in {timings['fit']:.1f} s "
         f"({len(ratings) / max(timings['fit'], 1e-9) / 1e6:.2f} M ratings/s)")
@@ -156,7 +157,7 @@ def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None
     }
     seen, seen_tag = registry.current_and_tag(models)
     promote, reason = decide(models, seen, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force,
-                             log, work=snap.work)
+                             log, work=snap.work, audience=snap.audience)
     metrics["gate"] = {"promoted": promote, "reason": reason}
 
     t = time.perf_counter()
@@ -226,6 +227,7 @@ def decide(
     force: bool,
     log: Log,
     work: np.ndarray | None = None,
+    audience: np.ndarray | None = None,
 ) -> tuple[bool, str]:
     """The promotion gate on a like-for-like evaluation against ``pointer``, the version served when it was read.
 
@@ -254,7 +256,7 @@ def decide(
         else:
             log(f"re-evaluating the served version {pointer['version']}'s parameters on this data")
             old = evaluate(split, n_items, blocks, old_params, seed, max_eval_users, log, models=("hybrid",),
-                           work=work)
+                           work=work, audience=audience)
             incumbent = {"evaluation": old}
     ok, reason = registry.gate(metrics, incumbent)
     return ok, f"{reason} (served: {pointer['version']})"

@@ -44,7 +44,7 @@ TARGET_GAIN = 0.10  # the issue's target: hybrid >= best baseline * 1.10 on nDCG
 Log = Callable[[str], None]
 
 
-EVAL_VERSION = 3  # bump when the evaluation or the served ranking changes: older reports are then not comparable
+EVAL_VERSION = 4  # bump when the evaluation or the served ranking changes: older reports are then not comparable
 
 
 def evaluation_config(seed: int, max_users: int) -> dict:
@@ -63,9 +63,11 @@ def evaluate(
     log: Log,
     models: tuple[str, ...] = MODELS,
     work: np.ndarray | None = None,
+    audience: np.ndarray | None = None,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """mode -> model -> public metrics (recall@10, ndcg@10, coverage, unrated_share, users); ``work``: the catalog's
-    works, so the hybrid is measured ranking one copy per work, as served."""
+    works, so the hybrid is measured ranking one copy per work, as served; ``audience``: the titles' audience codes,
+    so a kids history is ranked under the filter it implies, as served."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     content_x = content_features(blocks, BLEND_BLOCKS) if "content-only" in models else None
     for mode in MODES:
@@ -81,7 +83,7 @@ def evaluate(
             elif name == "content-only":
                 model = fit_content_only(data.train, content_x, CONTENT_CENTER)
             else:
-                model = fit_hybrid(data.train, blocks, params, seed, als=als, work=work)
+                model = fit_hybrid(data.train, blocks, params, seed, als=als, work=work, audience=audience)
             if name == "hybrid" and model.discovery_every:  # type: ignore[attr-defined]
                 plain = dataclasses.replace(model, discovery_every=0)  # type: ignore[type-var]
                 both = measure_rankings(model, data, {name: model.rank, NO_DISCOVERY: plain.rank})  # type: ignore

@@ -228,6 +228,8 @@ class ModelArtifact:
             c.finite(f"model.{name}", getattr(m, name))
         if m.work is not None:
             c.works("model.work", m.work, n)
+        if m.audience is not None:
+            c.within("model.audience", c.array("model.audience", m.audience, "int8", n), -1, len(AUDIENCES))
         scalars = [m.regularization, m.pop_weight, m.content_center, m.confidence.alpha, m.confidence.neutral,
                    m.confidence.neg_alpha]
         if not all(isinstance(x, int | float) and np.isfinite(x) for x in scalars):

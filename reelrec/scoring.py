@@ -10,6 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
+from reelrec.audience import allowed, of_history
 from reelrec.confidence import ConfidenceMap
 from reelrec.copies import Copies
 from reelrec.foldin import fold_in_many
@@ -75,6 +76,7 @@ class HybridModel:
     known_ratings: float = 0.0  # a history title counts as seen by ALS from this many training ratings (0: off)
     unknown_genre: float = 0.0  # genre weight added in proportion to the unseen share of a history (0: off)
     work: np.ndarray | None = None  # int32 per title: copies of one work on several services (reelrec.copies)
+    audience: np.ndarray | None = None  # int8 per title: reelrec.audience codes (a history implies a filter)
 
     @cached_property
     def copies(self) -> Copies | None:
@@ -218,6 +220,14 @@ class HybridModel:
             w[CONTENT_BLOCKS.index("genre")] += np.float32(self.unknown_genre * (1.0 - self.coverage(items, mask)))
         return w
 
+    def implied_mask(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray | None:
+        """The titles the audience a history implies allows (``reelrec.audience.of_history``: a history of kids and
+        family titles gets kids and family picks, as the API answers), None when it implies none."""
+        if self.audience is None or len(items) == 0:
+            return None
+        implied = of_history(self.audience[np.asarray(items, np.int64)], scores)
+        return allowed(self.audience, implied) if implied else None
+
     def _blend(self, dots: np.ndarray, content: np.ndarray) -> np.ndarray:
         """The hybrid's score from its ALS part (x_u . y_i) and content part: plus the popularity prior."""
         return dots + np.float32(self.pop_weight) * self.pop_prior + content
@@ -246,21 +256,24 @@ class HybridModel:
         return self._blend(x @ self.item_factors.T, content), content
 
     def _score(self, x: np.ndarray, histories: list[tuple[np.ndarray, np.ndarray]],
-               mask: np.ndarray | None = None) -> np.ndarray:
-        """(n x n_items) blended scores for users with factors x and these histories (one matrix product)."""
+               mask: np.ndarray | list[np.ndarray | None] | None = None) -> np.ndarray:
+        """(n x n_items) blended scores for users with factors x and these histories (one matrix product), for lists
+        under ``mask`` (one for all, or a list: one per history)."""
         s = x @ self.item_factors.T
-        for row, (items, scores) in enumerate(histories):
+        masks = mask if isinstance(mask, list) else [mask] * len(histories)
+        for row, ((items, scores), m) in enumerate(zip(histories, masks, strict=True)):
             if self.only_dislikes(scores):
                 s[row] = self.unlike(items)
             else:
-                s[row] = self._blend(s[row], self.content_scores(items, scores, self.blend_weights(items, mask)))
+                s[row] = self._blend(s[row], self.content_scores(items, scores, self.blend_weights(items, m)))
         return s
 
-    def score_known(self, user_ids: np.ndarray) -> np.ndarray:
-        """Scores over the catalog for training users."""
+    def score_known(self, user_ids: np.ndarray, mask: np.ndarray | list[np.ndarray | None] | None = None) -> np.ndarray:
+        """Scores over the catalog for training users (``mask`` as in ``_score``)."""
         rows = np.searchsorted(self.user_ids, user_ids)
-        return self._score(self.user_factors[rows], self.history(user_ids))
+        return self._score(self.user_factors[rows], self.history(user_ids), mask)
 
-    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray | None = None) -> np.ndarray:
+    def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]],
+                  mask: np.ndarray | list[np.ndarray | None] | None = None) -> np.ndarray:
         """Scores over the catalog for users given only by their ratings (folded in), for lists under ``mask``."""
         return self._score(self.fold_in(histories), histories, mask)

@@ -10,10 +10,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from datagen import PRESETS, generate
 from datagen.__main__ import main
+from datagen.ratings import TitleTraits, sample_ratings
+from datagen.vocab import THEMES
 
 TITLE_HEADER = "show_id,type,title,director,cast,country,date_added,release_year,rating,duration,listed_in,description"
 RATING_HEADER = "userId,rating,timestamp,movieId"
@@ -297,3 +300,43 @@ def test_writes_through_s3_store(tiny, monkeypatch):
         body = s3.get_object(Bucket="raw-bucket", Key="area/ratings/1.csv")["Body"].read()
         assert body == (root / "ratings" / "1.csv").read_bytes()
         assert next(csv.reader(io.StringIO(body.decode()))) == RATING_HEADER.split(",")
+
+
+def _same_user_share(users: np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """How often two ratings of one user share ``values`` (e.g. the lead performer; the mean over users with 10
+    such ratings or more), and two random ratings do."""
+    shares = []
+    for u in np.unique(users):
+        _, c = np.unique(values[users == u], return_counts=True)
+        if c.sum() >= 10:
+            shares.append(float((c * (c - 1)).sum()) / float(c.sum() * (c.sum() - 1)))
+    _, c = np.unique(values, return_counts=True)
+    p = c / c.sum()
+    return float(np.mean(shares)), float((p**2).sum())
+
+
+def test_generated_tastes_depend_on_content():
+    """Issue 12 item 5: who rates a title, and how, follows its performers, era and audience (as for real viewers),
+    and the titles added last are rated last (new releases)."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    theme_mask = (1 << rng.integers(0, len(THEMES), n)).astype(np.int32)
+    star = np.where(rng.random(n) < 0.7, rng.integers(0, 200, n), -1)
+    year = rng.integers(1960, 2022, n)
+    kid_safe = rng.random(n) < 0.3
+    added = rng.permutation(n)
+    r = sample_ratings(theme_mask, np.ones(n, bool), TitleTraits(star, year, kid_safe, added), 1500, 45_000, rng)
+    users, titles, score = r.user, r.title.astype(np.int64), r.half / 2
+    led = star[titles] >= 0
+    same, chance = _same_user_share(users[led], star[titles][led])
+    assert same > 2 * chance, (same, chance)  # a viewer keeps to their performers
+    by_user_year = {u: year[titles[users == u]] for u in np.unique(users)[:400]}
+    spread = np.median([y.std() for y in by_user_year.values() if len(y) >= 10])
+    assert spread < 0.9 * year[np.unique(titles)].std(), spread  # and, less, to an era (hits are watched anyway)
+    kid_share = np.array([kid_safe[titles[users == u]].mean() for u in np.unique(users)])
+    assert 0.06 < (kid_share >= 0.9).mean() < 0.25  # about KIDS_VIEWERS watch for children only
+    assert score[kid_safe[titles] & np.isin(users, np.flatnonzero(kid_share >= 0.9) + 1)].mean() > score.mean()
+    recent = added >= np.quantile(added[np.unique(titles)], 0.95)
+    position = np.concatenate([np.linspace(0, 1, int((users == u).sum())) for u in np.unique(users)])
+    order = np.lexsort((r.ts, users))  # each user's ratings in time order
+    assert position[recent[titles[order]]].mean() > 0.85  # new titles come last in a viewer's history

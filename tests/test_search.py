@@ -228,9 +228,11 @@ def test_search_finds_what_a_plain_python_scan_finds(client, reference):
         total = body["total"]
         for offset in range(0, min(total, 400), 50):
             _, page = get(client, "/titles", q=q.upper(), limit=50, offset=offset)
-            got |= {i["id"] for i in page["items"] if i["match"] in ("exact", "prefix", "substring")}
+            shown = [i for i in page["items"] if i["match"] in ("exact", "prefix", "substring")]
+            got |= {i["id"] for i in shown} | {c["id"] for i in shown for c in i["available_on"]}
         expected = expected_titles(reference, q)
-        if total <= 400:  # every title found by the scan is shown (one copy per work: the generated data has none)
+        if total <= 400:  # every title found by the scan is shown, or a copy of its work (rare in generated data:
+            # two services' titles of one name and year with the same lead performer)
             assert expected <= got, (q, sorted(expected - got)[:5])
 
 

@@ -245,3 +245,22 @@ def test_content_scores_equal_the_sparse_matrix_product(api_models, walk_share, 
             norms = np.sqrt(np.bincount(m.feat_block, weights=profile**2, minlength=len(weights)))
             q = profile * np.divide(weights, norms, out=np.zeros(len(weights)), where=norms > 0)[m.feat_block]
             np.testing.assert_allclose(m.content_scores(items, scores, weights), f @ q, rtol=1e-4, atol=1e-6)
+
+
+def test_on_make_runs_data_the_content_side_earns_its_place(tmp_path):
+    """Issue 12 item 5, on `make run`'s default data (preset small, seed 0, the job's default evaluation): generated
+    tastes follow genres, performers, era and audience, so the hybrid's ranking (without the discovery slot, whose
+    cost the report shows apart) beats pure ALS in both modes, and the served ranking, slot included, stays within
+    3% of it (docs/training.md: the item's "beat pure ALS with the slot" is not met on this data)."""
+    from datagen import generate
+    from etl_job.pipeline import run_etl
+    from etl_job.progress import Progress
+
+    generate(str(tmp_path / "raw"), "small", seed=0)
+    run_etl(open_store(tmp_path / "raw"), open_store(tmp_path / "lake"), progress=Progress())
+    result = run(open_store(tmp_path / "lake"), open_store(tmp_path / "models"), log=lambda _: None)
+    ev = result.metrics["evaluation"]
+    for mode in MODES:
+        als = ev[mode]["pure ALS"]["ndcg@10"]
+        assert ev[mode][NO_DISCOVERY]["ndcg@10"] > 1.01 * als, (mode, ev[mode])
+        assert ev[mode]["hybrid"]["ndcg@10"] > 0.97 * als, (mode, ev[mode])
