@@ -28,6 +28,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# axe-core for the page's accessibility checks (tests/test_web_browser.py), from the npm registry by its lock file
+AXE := tests/web/node_modules/axe-core/axe.min.js
+$(AXE): tests/web/package.json tests/web/package-lock.json
+	npm ci --prefix tests/web --no-audit --no-fund --silent
+	touch $(AXE)
+
 ## make run: on a fresh clone, install, generate sample raw data when none is there, run the pipeline, then serve
 ## the web page on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)
 run: install data etl eda train serve
@@ -50,7 +56,7 @@ train: install
 	$(PY) -m model_training --lake $(LAKE) --models $(MODELS)
 
 ## make test: lint and the whole test suite
-test: install
+test: install $(AXE)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -88,6 +94,11 @@ deploy: install
 ## make api-local: serve the API on http://127.0.0.1:$(PORT) over $(LAKE); stage local, as dev would point at S3
 api-local: install
 	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
+
+## make screenshots: docs/screenshots retaken on the real catalogs (../shared/data; Debian's chromium)
+.PHONY: screenshots
+screenshots: install
+	$(PY) docs/screenshots/take.py
 
 ## make serve: the web page and the API (chalice local) on http://127.0.0.1:$(PORT)/ over $(LAKE) and $(MODELS)
 .PHONY: serve

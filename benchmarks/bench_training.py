@@ -601,10 +601,15 @@ def warm(lake: Path, models: Path, work: Workload, repeat: int) -> tuple[Timed, 
                 return json.loads(response.body) if response.status_code == 200 else response.status_code
             return call
 
+        def served(kw: dict[str, Any]) -> dict[str, Any]:
+            """The functions take the viewer's services as ``platforms`` (the routes' ``platform`` is one of them)."""
+            platform = kw.get("platform")
+            return {**{k: v for k, v in kw.items() if k != "platform"}, **({"platforms": (platform,)} if platform else {})}
+
         impls: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
-            ROUTES[0]: {"chalicelib": lambda kw: recommend.for_user(art, **kw), "naive": lambda kw: naive.for_user(**kw),
-                        "implicit": lambda kw: lib.for_user(**kw)},
-            ROUTES[1]: {"chalicelib": lambda kw: recommend.for_new_user(art, **kw),
+            ROUTES[0]: {"chalicelib": lambda kw: recommend.for_user(art, **served(kw)),
+                        "naive": lambda kw: naive.for_user(**kw), "implicit": lambda kw: lib.for_user(**kw)},
+            ROUTES[1]: {"chalicelib": lambda kw: recommend.for_new_user(art, **served(kw)),
                         "naive": lambda kw: naive.for_new_user(**kw), "implicit": lambda kw: lib.for_new_user(**kw)},
             ROUTES[2]: {"chalicelib": lambda kw: recommend.similar(art, **kw), "naive": lambda kw: naive.similar(**kw),
                         "implicit": lambda kw: lib.similar(**kw)},

@@ -73,6 +73,14 @@ def get_actor() -> dict:
     return answer(params.ACTOR, queries.get_actor)
 
 
+@app.route("/questions")
+@json_errors
+def questions() -> dict:
+    """Starting values for the catalog questions that give an answer, chosen from the data (the web page's forms)."""
+    params.NO_PARAMS.parse(app.current_request.query_params)
+    return queries.question_defaults(snapshots.get())
+
+
 @app.route("/titles/{id}")
 @json_errors
 def get_title(id: str) -> dict:

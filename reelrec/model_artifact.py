@@ -22,7 +22,7 @@ from reelrec.copies import Copies
 from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 from reelrec.scoring import HybridModel
 
-FORMAT = 5  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
+FORMAT = 6  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
 _SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every", "known_ratings", "unknown_genre")
 
 
@@ -63,6 +63,8 @@ class TitleInfo:
     genres: Strings  # distinct genre labels as the catalogs write them, sorted case-insensitively
     work: np.ndarray  # int32 per title: the smallest row among the copies of its work (reelrec.copies)
     audience: np.ndarray  # int8 index into reelrec.audience.AUDIENCES, -1 = unknown (never kids-safe)
+    score_mean: np.ndarray  # float32 community mean score when the model was trained, NaN = no ratings
+    score_count: np.ndarray  # int32 number of ratings behind score_mean
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -89,7 +91,7 @@ class TitleInfo:
         indices = np.array([c for cs in lists for c in cs], np.int32)
         return cls(snap.ids, snap.display_title, snap.platform, snap.kind, snap.release_year, snap.duration_int,
                    snap.duration_type, indptr, indices, Strings.of(spelled[g] for g in keys), snap.work,
-                   snap.audience)
+                   snap.audience, snap.score_mean.astype(np.float32), snap.score_count.astype(np.int32))
 
     def row_of(self, title_id: str) -> int | None:
         """Item index of a (lower-case) title id, or None."""
@@ -122,6 +124,9 @@ class TitleInfo:
             "genres": [self.genres[int(g)] for g in self.genre_codes(row)],
             "audience": audience_name(int(self.audience[row])),
             "available_on": self.copies.available_on(row, platforms),
+            # the community's view (the route's own "score" is the recommender's)
+            "community_score": None if np.isnan(self.score_mean[row]) else round(float(self.score_mean[row]), 2),
+            "community_count": int(self.score_count[row]),
         }
 
 
@@ -200,6 +205,9 @@ class ModelArtifact:
         c.csr("titles.genre", t.genre_indptr, t.genre_indices, n, genres, "int32", "int32")
         c.works("titles.work", t.work, n)
         c.within("titles.audience", c.array("titles.audience", t.audience, "int8", n), -1, len(AUDIENCES))
+        means = c.array("titles.score_mean", t.score_mean, "float32", n)
+        c.within("titles.score_mean", means[~np.isnan(means)], 0.0, 5.0 + 1e-6)
+        c.within("titles.score_count", c.array("titles.score_count", t.score_count, "int32", n), 0, 2**31 - 1)
         k = c.array("model.item_factors", m.item_factors, "float32", n, ndim=2).shape[1]
         users = len(c.array("model.user_ids", m.user_ids, "int64"))
         c.ascending("model.user_ids", m.user_ids)

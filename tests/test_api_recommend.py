@@ -309,7 +309,7 @@ def test_a_filter_that_leaves_nothing_is_an_empty_list(monkeypatch, tmp_path, ar
     """A copy of the model whose only tv shows are three netflix titles, published in its own models area."""
     m = artifact.model
     uid = sample_users(artifact)[0]
-    hist_items = m.history(np.array([uid]))[0][0]
+    hist_items, hist_scores = m.history(np.array([uid]))[0]
     netflix = np.flatnonzero(artifact.titles.platform == PLATFORMS.index("netflix"))
     shows = netflix[~np.isin(netflix, hist_items)][:3]
     kind = np.full(len(artifact), TITLE_TYPES.index("movie"), artifact.titles.kind.dtype)
@@ -319,7 +319,7 @@ def test_a_filter_that_leaves_nothing_is_an_empty_list(monkeypatch, tmp_path, ar
     direct = recommend.for_user(copy, uid, type="tv show", platforms=("hulu",))
     together = "no titles meet platforms=hulu and type=tv show together: each leaves some on its own, try fewer filters"
     assert direct == {"model_version": "few-shows", "user_id": uid, "items": [], "audience": None,
-                      "message": together}
+                      "message": together, "based_on": recommend.based_on(copy, hist_items, hist_scores)}
 
     store = open_store(tmp_path / "models")
     registry.write_version(store, copy.version, copy.to_bytes(), {}, "")

@@ -178,3 +178,31 @@ def test_a_work_on_two_services_is_one_item_and_a_rated_copy_excludes_the_work(m
     status, body = get(client, f"/titles/{t.ids[first].decode()}/similar", k=30)
     assert t.ids[second].decode() not in [i["id"] for i in body["items"]]
     assert np.all(np.asarray(artifact.titles.work) <= np.arange(len(artifact.titles)))
+
+
+# -- the page's catalog questions start on values that answer (issue 13, item 4) ---------------------------------
+def test_question_defaults_answer_and_are_the_best_supplied(client, api_lake):
+    from reelrec import layout
+    from reelrec.catalog_snapshot import CODES, CatalogSnapshot
+
+    lake = open_store(api_lake)
+    snap = CatalogSnapshot.from_bytes(lake.read_bytes(json.loads(lake.read_bytes(layout.CATALOG_POINTER))["key"]))
+    status, body = get(client, "/questions")
+    assert status == 200, body
+    score = body["get_score_count"]
+    status, answer = get(client, "/get_score_count", **score)
+    assert status == 200 and answer["count"] > 0, answer
+    counts: dict[tuple[str, int], int] = {}  # the obvious way: every movie above the score, by (platform, year)
+    for row in range(len(snap)):
+        if snap.kind[row] == CODES["kind"].index("movie") and snap.score_mean[row] > score["scored"]:
+            key = (CODES["platform"][snap.platform[row]], int(snap.release_year[row]))
+            counts[key] = counts.get(key, 0) + 1
+    assert answer["count"] == max(counts.values())
+    status, answer = get(client, "/get_actor", **body["get_actor"])
+    assert status == 200 and answer["count"] > 0, answer
+    assert body["get_actor"]["platform"] not in body["get_actor_unavailable"]
+    for platform, reason in body["get_actor_unavailable"].items():
+        assert "lists no cast" in reason
+        status, answer = get(client, "/get_actor", platform=platform, year=body["get_actor"]["year"])
+        assert status == 404, answer
+    assert get(client, "/questions", year="2019")[0] == 400  # no parameters, as /health

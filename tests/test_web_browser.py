@@ -10,6 +10,7 @@ regenerates the committed ones). Chromium comes from Debian (``/usr/bin/chromium
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import socket
@@ -116,9 +117,10 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def open_page(browser, url: str, viewport: dict, scale: float = 1):
-    """A fresh context (no saved ratings) and page; console errors and page errors are collected in ``errors``."""
-    context = browser.new_context(viewport=viewport, device_scale_factor=scale, color_scheme="light")
+def open_page(browser, url: str, viewport: dict, scale: float = 1, **options):
+    """A fresh context (no saved ratings) and page; console errors and page errors are collected in ``errors``.
+    ``options`` go to the context (``color_scheme``, ``has_touch``, ...)."""
+    context = browser.new_context(viewport=viewport, device_scale_factor=scale, **{"color_scheme": "light", **options})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
@@ -262,7 +264,7 @@ def rate_three(page, api) -> dict[str, float]:
     page.get_by_label("Search titles by name").fill(first_word)
     wait_done(page, "#search-status")
     want = api.get("/titles", q=first_word, limit=10)
-    results = page.locator("#search-results li")
+    results = page.locator("#search-results li.result")
     expect(results).to_have_count(len(want["items"]))
     assert len(want["items"]) >= 3
     ids = [i["id"] for i in want["items"][:3]]
@@ -346,18 +348,33 @@ def test_errors_are_shown_in_words(desktop, api):
     page.get_by_label("User id").press("Enter")
     expect(page.locator("#user-status")).to_contain_text('"abc" is not a user id')
 
+    expect(page.locator("#user-id")).to_have_attribute("aria-invalid", "true")
+
+    # an input the API refuses: a plain sentence beside the field, the field marked; the API's JSON keeps its detail
     form = page.locator("#q-actor")
-    form.get_by_label("Release year").fill("1700")
+    form.get_by_label("Platform").select_option("netflix")
+    for typed in ("1700", "abc"):
+        form.get_by_label("Release year").fill(typed)
+        form.get_by_role("button", name="Find the actor").click()
+        wait_done(page, "#q-actor .answer", "error")
+        expect(form.locator(".answer")).to_have_text("Please fix the field marked above.")
+        expect(page.locator("#qa-year")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#qa-year-error")).to_have_text("Type a release year as four digits, like 2019.")
+        expect(page.locator("#qa-year")).to_be_focused()
+        status, body = api.call("/get_actor", platform="netflix", year=typed)
+        assert status == 400 and body["parameter"] == "year" and "expected an integer" in body["message"]
+    form.get_by_label("Release year").fill("2019")
     form.get_by_role("button", name="Find the actor").click()
-    wait_done(page, "#q-actor .answer", "error")
-    _, body = api.call("/get_actor", platform="netflix", year=1700)
-    expect(form.locator(".answer")).to_have_text(f"Please check the input: {body['message']}")
+    wait_done(page, "#q-actor .answer")
+    expect(page.locator("#qa-year")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#qa-year-error")).to_be_hidden()
 
     form = page.locator("#q-score")
+    form.get_by_label("Platform").select_option("netflix")
     form.get_by_label("Release year").fill("1871")
     form.get_by_role("button", name="Count the movies").click()
     wait_done(page, "#q-score .answer", "error")
-    expect(form.locator(".answer")).to_have_text("Nothing found: no movies on Netflix released in 1871")
+    expect(form.locator(".answer")).to_have_text("Nothing found: no movies on Netflix released in 1871.")
 
     page.get_by_label("Search titles by name").fill("qqqqqqqqq")
     expect(page.locator("#search-status")).to_have_text("No titles match \u201cqqqqqqqqq\u201d. Try fewer letters.")
@@ -370,6 +387,8 @@ def test_phone_width_has_no_horizontal_overflow(browser, api, shots):
         wait_done(page, "#user-status")
         rate_three(page, api)
         wait_done(page, "#new-status")
+        if page.locator("#rated-bar").is_visible():  # the bar after a rating covers the bottom of the screen
+            page.get_by_role("button", name="Hide this message").click()
         for form in ("q-duration", "q-score", "q-count", "q-actor"):
             page.locator(f"#{form} button[type=submit]").click()
         for form in ("q-duration", "q-score", "q-count", "q-actor"):
@@ -437,3 +456,248 @@ def test_a_kids_history_is_said_to_keep_to_its_audience(desktop, api):
     expect(page.locator("#new-status")).to_contain_text("Only kids titles: everything rated so far is for that audience.")
     _, want = api.call("/recommendations", body={"ratings": {i["id"]: 5 for i in kids}, "k": 12})
     assert want["audience_from"] == "history" and card_ids(page, "#new-results") == [i["id"] for i in want["items"]]
+
+
+# -- issue 13: the page as a new viewer meets it ----------------------------------------------------------------
+AXE = ROOT / "tests" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_catalog_questions_start_on_values_that_answer(desktop, api):
+    page = desktop
+    want = api.get("/questions")
+    score, actor = want["get_score_count"], want["get_actor"]
+    expect(page.locator("#qs-year")).to_have_value(str(score["year"]))
+    expect(page.locator("#qs-platform")).to_have_value(score["platform"])
+    page.locator("#q-score button[type=submit]").click()
+    wait_done(page, "#q-score .answer")
+    count = api.get("/get_score_count", **score)["count"]
+    assert count > 0
+    expect(page.locator("#q-score .answer")).to_contain_text(f"{count:,} movie")
+    expect(page.locator("#qa-year")).to_have_value(str(actor["year"]))
+    page.locator("#q-actor button[type=submit]").click()
+    wait_done(page, "#q-actor .answer")
+    expect(page.locator("#q-actor .answer")).to_contain_text(api.get("/get_actor", **actor)["actor"])
+    assert "hulu" in want["get_actor_unavailable"]  # the generated Hulu catalog lists no cast, as the real one
+    hulu = page.locator("#qa-platform option[value=hulu]")
+    expect(hulu).to_be_disabled()
+    expect(hulu).to_have_text("Hulu (lists no cast)")
+    expect(page.get_by_role("heading", name="Movies and TV shows per platform")).to_be_visible()
+
+
+def test_when_the_service_is_gone_the_page_keeps_what_it_showed_and_offers_retry(desktop, api):
+    page = desktop
+    page.get_by_role("button", name="Surprise me").click()
+    wait_done(page, "#user-status")
+    shown = card_ids(page, "#user-results")
+    assert shown
+    gone = lambda route: route.abort()  # noqa: E731
+    page.route("**/users/**", gone)
+    page.route("**/health", gone)
+    page.locator("#user-platform").select_option("netflix")
+    wait_done(page, "#user-status", "error")
+    expect(page.locator("#user-status")).to_contain_text(
+        "The service can't be reached right now. Check your connection, then try again.")
+    assert card_ids(page, "#user-results") == shown  # what the viewer was reading stays
+    expect(page.locator("#health")).to_have_text("The service can't be reached right now.")
+    page.unroute("**/users/**")
+    page.unroute("**/health")
+    page.locator("#user-status").get_by_role("button", name="Retry").click()
+    wait_done(page, "#user-status")
+    user = page.locator("#user-id").input_value()
+    want = api.get(f"/users/{user}/recommendations", k=12, platform="netflix")
+    assert card_ids(page, "#user-results") == [i["id"] for i in want["items"]]
+    expect(page.locator("#health")).to_contain_text("Catalog of")  # the footer follows the service back
+
+
+def test_a_tapped_star_shows_the_rating_and_is_big_enough(browser, api):
+    context, page, errors = open_page(browser, api.base + "/", PHONE, scale=2, has_touch=True, is_mobile=True)
+    try:
+        word = api.get("/titles/ns1")["title"].split()[0]
+        page.get_by_label("Search titles by name").fill(word)
+        wait_done(page, "#search-status")
+        group = page.locator("#search-results li").first.locator("fieldset.stars")
+        group.locator("label[data-value='4']").tap()
+        expect(page.locator("#mine-status")).to_have_text("1 title rated.")
+        expect(group).not_to_have_class(re.compile(r"\bpreviewing\b"))
+        expect(group.locator("label.on")).to_have_count(8)
+        star, off = page.evaluate("""() => {
+            const css = getComputedStyle(document.documentElement);
+            const probe = document.createElement("span");
+            document.body.append(probe);
+            const paint = (v) => { probe.style.color = css.getPropertyValue(v); return getComputedStyle(probe).color; };
+            const out = [paint("--star"), paint("--star-off")];
+            probe.remove();
+            return out;
+        }""")
+        colours = group.locator("label").evaluate_all("els => els.map(e => getComputedStyle(e).color)")
+        assert colours == [star] * 8 + [off] * 2, colours
+        for box in group.locator("label").evaluate_all("els => els.map(e => e.getBoundingClientRect().toJSON())"):
+            assert box["width"] >= 24 and box["height"] >= 24, box  # WCAG 2.5.8 target size
+    finally:
+        context.close()
+    assert errors == [], errors
+
+
+def test_my_services_and_audience_apply_to_every_list_and_are_remembered(desktop, api):
+    page = desktop
+    page.locator("#service-amazon").uncheck()
+    page.locator("#service-hulu").uncheck()
+    page.locator("#my-audience").select_option("teens")
+    expect(page.locator("#prefs-status")).to_have_text(
+        "Every list shows titles on Disney+, Netflix for teens and younger.")
+    mine = {"platforms": "disney,netflix", "audience": "teens"}
+    word = api.get("/titles/ns1")["title"].split()[0]
+    page.get_by_label("Search titles by name").fill(word)
+    wait_done(page, "#search-status")
+    want = api.get("/titles", q=word, limit=10, **mine)
+    shown = page.locator("#search-results fieldset.stars").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert shown == [i["id"] for i in want["items"]]
+    page.get_by_role("button", name="Surprise me").click()
+    wait_done(page, "#user-status")
+    user = page.locator("#user-id").input_value()
+    want = api.get(f"/users/{user}/recommendations", k=12, **mine)
+    assert card_ids(page, "#user-results") == [i["id"] for i in want["items"]]
+    assert {i["platform"] for i in want["items"]} <= {"disney", "netflix"}
+    # a list's own platform choice wins over my services; my audience still applies
+    page.locator("#user-platform").select_option("netflix")
+    wait_done(page, "#user-status")
+    want = api.get(f"/users/{user}/recommendations", k=12, platform="netflix", audience="teens")
+    assert card_ids(page, "#user-results") == [i["id"] for i in want["items"]]
+    rate = page.locator("#search-results li").first.locator("label[data-value='5']")
+    rate.click()
+    wait_done(page, "#new-status")
+    rated = page.locator("#search-results fieldset.stars").first.get_attribute("data-id")
+    _, want = api.call("/recommendations", body={"ratings": {rated: 5}, "k": 12, "platforms": ["disney", "netflix"],
+                                                  "audience": "teens"})
+    assert card_ids(page, "#new-results") == [i["id"] for i in want["items"]]
+    page.reload()
+    expect(page.locator("#service-amazon")).not_to_be_checked()
+    expect(page.locator("#service-netflix")).to_be_checked()
+    expect(page.locator("#my-audience")).to_have_value("teens")
+
+
+@pytest.mark.parametrize(("scheme", "viewport"), [("light", DESKTOP), ("dark", DESKTOP), ("light", PHONE),
+                                                  ("dark", PHONE)])
+def test_axe_core_finds_no_serious_violation(browser, api, scheme, viewport):
+    """axe-core (from the npm registry, tests/web; injected into the page, no CDN) over the page with answers,
+    ratings, a field error and the title dialog open, in both themes, desktop and phone."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: `make test` installs it (npm ci --prefix tests/web)")
+    context, page, errors = open_page(browser, api.base + "/", viewport, color_scheme=scheme, bypass_csp=True)
+    try:
+        page.get_by_role("button", name="Surprise me").click()
+        wait_done(page, "#user-status")
+        rate_three(page, api)
+        wait_done(page, "#new-status")
+        page.locator("#q-count button[type=submit]").click()
+        wait_done(page, "#q-count .answer")
+        page.locator("#qa-year").fill("abc")
+        page.locator("#q-actor button[type=submit]").click()
+        wait_done(page, "#q-actor .answer", "error")
+        page.add_script_tag(path=str(AXE))
+        checks = "() => axe.run(document, {resultTypes: ['violations']})"
+        violations = page.evaluate(checks)["violations"]
+        cards(page, "#new-results").first.locator("button.open").click()
+        expect(cards(page, "#similar-results").first).to_be_visible()
+        violations += page.evaluate(checks)["violations"]
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+               if v["impact"] in ("serious", "critical")]
+        assert bad == [], bad
+        # the check sees what it should: hints written in a colour too pale to read are reported
+        page.keyboard.press("Escape")
+        page.add_style_tag(content=".hint { color: var(--surface-2) !important; }")
+        planted = {v["id"] for v in page.evaluate(checks)["violations"] if v["impact"] in ("serious", "critical")}
+        assert "color-contrast" in planted, planted
+    finally:
+        context.close()
+    assert errors == [], errors
+
+
+def half_up(score: float) -> str:
+    """One decimal as the page writes it (JavaScript's toFixed rounds 4.25 up; Python's format to even)."""
+    return f"{math.floor(score * 10 + 0.5) / 10:.1f}"
+
+
+def test_cards_help_choose_and_a_known_viewers_panel_says_what_the_picks_are_based_on(desktop, api, shots):
+    page = desktop
+    page.get_by_role("button", name="Surprise me").click()
+    wait_done(page, "#user-status")
+    user = page.locator("#user-id").input_value()
+    want = api.get(f"/users/{user}/recommendations", k=12)
+    shown = cards(page, "#user-results")
+    expect(shown).to_have_count(len(want["items"]))
+    names = {"kids": "Kids", "family": "Family", "teens": "Teens", "adults": "Adults"}
+    for i, item in enumerate(want["items"]):
+        one = shown.nth(i)
+        expect(one.locator("svg.poster")).to_be_visible()  # drawn here: the page fetches no image
+        count = item["community_count"]
+        expect(one.locator(".community")).to_have_text(
+            f"\u2605 {half_up(item['community_score'])} from {count:,} rating{'s' if count != 1 else ''}" if count
+            else "No ratings yet")
+        if item["audience"]:
+            expect(one.locator(".audience")).to_have_text(names[item["audience"]])
+        others = sorted({a["platform"] for a in item["available_on"]} - {item["platform"]})
+        expect(one.locator(".also-on .chip-small")).to_have_count(len(others))
+    based = want["based_on"]
+    panel = page.locator("#user-based-on")
+    expect(panel).to_contain_text(f"{based['ratings']:,} title")
+    expect(panel).to_contain_text(f"{based['liked']:,} of them 4 stars or more")
+    assert panel.locator("li button").all_text_contents() == [t["title"] for t in based["top"]]
+    # the footer gives dates, not internal ids
+    health = api.get("/health")
+    expect(page.locator("#health")).to_contain_text(re.compile(r"data of \d{1,2} \w{3} \d{4}; recommendations trained"))
+    expect(page.locator("#health")).not_to_contain_text(health["snapshot_version"])
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(shots / "desktop.png"))
+
+
+def test_search_has_more_and_start_over_can_be_undone(desktop, api):
+    page = desktop
+    page.get_by_label("Search titles by name").fill("the")
+    wait_done(page, "#search-status")
+    first = api.get("/titles", q="the", limit=10)
+    assert first["total"] > 20
+    results = page.locator("#search-results li.result")
+    expect(results).to_have_count(10)
+    page.get_by_role("button", name=re.compile(r"^More \(")).click()
+    expect(results).to_have_count(20)
+    second = api.get("/titles", q="the", limit=10, offset=10)
+    ids = page.locator("#search-results fieldset.stars").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert ids == [i["id"] for i in first["items"] + second["items"]]
+    expect(page.locator("#search-status")).to_have_text(f"20 of {first['total']:,} titles matching \u201cthe\u201d.")
+    results.nth(0).locator("label[data-value='4']").click()
+    results.nth(11).locator("label[data-value='2']").click()
+    expect(page.locator("#mine-status")).to_have_text("2 titles rated.")
+    page.get_by_role("button", name="Start over").click()
+    expect(page.locator("#mine-status")).to_contain_text("Cleared 2 ratings.")
+    expect(page.locator("#new-status")).to_have_text("Rate a few titles to see recommendations here.")
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator("#mine-status")).to_have_text("2 titles rated.")
+    expect(results.nth(0).get_by_label("4 stars", exact=True)).to_be_checked()
+    wait_done(page, "#new-status")
+
+
+def test_after_a_rating_on_a_phone_a_bar_says_what_changed_and_jumps_to_the_picks(browser, api, shots):
+    context, page, errors = open_page(browser, api.base + "/", PHONE, scale=2, has_touch=True, is_mobile=True)
+    try:
+        word = api.get("/titles/ns1")["title"].split()[0]
+        page.get_by_label("Search titles by name").fill(word)
+        wait_done(page, "#search-status")
+        result = page.locator("#search-results li.result").first
+        title = result.locator("button.link").text_content()
+        result.locator("label[data-value='4.5']").tap()
+        wait_done(page, "#new-status")
+        bar = page.locator("#rated-bar")
+        expect(bar).to_be_visible()  # the picks are far below the star just tapped
+        count = cards(page, "#new-results").count()
+        expect(page.locator("#rated-text")).to_have_text(f"You rated {title} 4.5 stars: your {count} picks are updated.")
+        box = bar.bounding_box()
+        assert box["y"] + box["height"] <= PHONE["height"], box  # it follows the viewer: fixed in the viewport
+        page.screenshot(path=str(shots / "phone-rated.png"))
+        page.get_by_role("button", name="See your picks").click()
+        expect(bar).to_be_hidden()
+        expect(cards(page, "#new-results").first.locator("button.open")).to_be_focused()
+        assert page.evaluate("document.getElementById('new-recs-heading').getBoundingClientRect().top") < PHONE["height"]
+    finally:
+        context.close()
+    assert errors == [], errors

@@ -97,6 +97,31 @@ def _cast_sizes(snap: CatalogSnapshot, rows: np.ndarray) -> np.ndarray:
     return snap.cast_indptr[rows + 1] - snap.cast_indptr[rows]
 
 
+def question_defaults(snap: CatalogSnapshot, scored: float = 3.5) -> dict:
+    """Starting values for the page's catalog questions that give an answer on this catalog (the page never opens on
+    a question that answers zero or fails), and the platforms ``get_actor`` cannot answer for, with the reason."""
+    platforms = CODES["platform"]
+    good = (snap.kind == MOVIE) & (snap.score_mean > scored) & (snap.release_year > 0)
+    pair = snap.platform.astype(np.int64) * 10_000 + snap.release_year
+    values, counts = np.unique(pair[good], return_counts=True)
+    score = None
+    if len(values):
+        best = int(values[np.argmax(counts)])  # the most movies above ``scored``; ties: first platform, earliest year
+        score = {"platform": platforms[best // 10_000], "year": best % 10_000, "scored": scored}
+    listed = _cast_sizes(snap, np.arange(len(snap))) > 0
+    no_cast = {p: f"the {PLATFORM_NAMES[p]} catalog lists no cast" for i, p in enumerate(platforms)
+               if (snap.platform == i).any() and not listed[snap.platform == i].any()}
+    actor = None
+    with_cast = listed & (snap.release_year > 0)
+    if score is not None and score["platform"] not in no_cast:  # the same service as the question above, if it can
+        with_cast &= snap.platform == platforms.index(score["platform"])
+    if with_cast.any():
+        values, counts = np.unique(pair[with_cast], return_counts=True)
+        best = int(values[np.argmax(counts)])  # the year with most titles that list their cast
+        actor = {"platform": platforms[best // 10_000], "year": best % 10_000}
+    return {"get_score_count": score, "get_actor": actor, "get_actor_unavailable": no_cast}
+
+
 def get_title(snap: CatalogSnapshot, title_id: str, platforms: tuple[str, ...] | None = None) -> dict:
     """One title as people read it, with its score and where the work can be watched (on ``platforms`` only,
     when given)."""

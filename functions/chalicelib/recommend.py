@@ -100,7 +100,20 @@ def for_user(model: ModelArtifact, user_id: int, k: int = 10, platforms: tuple[s
     items, scores = model.model.history(np.array([user_id]))[0]
     x = model.model.user_factors[row]
     return {"model_version": model.version, "user_id": user_id,
-            **_answer(model, x, items, scores, k, platforms, type, audience)}
+            **_answer(model, x, items, scores, k, platforms, type, audience),
+            "based_on": based_on(model, items, scores)}
+
+
+BASED_ON = 5  # titles a known viewer's answer lists from their history
+
+
+def based_on(model: ModelArtifact, items: np.ndarray, scores: np.ndarray, n: int = BASED_ON) -> dict:
+    """What the picks are based on: how many titles the viewer rated, how many of them 4 or more, and their ``n``
+    best-rated titles (latest first among equal scores) as cards with the viewer's score."""
+    items = np.asarray(items, np.int64)
+    order = np.lexsort((-np.arange(len(items)), -np.asarray(scores, np.float64)))[:n]
+    return {"ratings": len(items), "liked": int((np.asarray(scores) >= LIKED).sum()),
+            "top": [{**model.titles.card(int(items[i])), "your_score": float(scores[i])} for i in order]}
 
 
 def for_new_user(model: ModelArtifact, ratings: dict[str, float], k: int = 10,
@@ -157,12 +170,22 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[s
     return out
 
 
+LIKED = 4.0  # a rating that says "liked"
+EXAMPLE_LIKED = 5  # an example viewer liked at least this many titles: enough for a list that shows their taste
+
+
 def examples(model: ModelArtifact, n: int = 12) -> dict:
-    """``n`` known users to try, spread evenly over the users ordered by number of ratings (then id): the same
-    answer for the same model, from the lightest to the heaviest raters, each with how many titles they rated."""
+    """``n`` known users to try, spread evenly over the users who liked (rated 4 or more) at least
+    ``EXAMPLE_LIKED`` titles, ordered by number of ratings (then id): the same answer for the same model, from the
+    lightest to the heaviest raters, each with how many titles they rated (all users when too few qualify)."""
     m = model.model
     sizes = np.diff(m.hist_indptr)
+    liked = np.add.reduceat((m.hist_scores >= LIKED).astype(np.int64), np.minimum(m.hist_indptr[:-1],
+                                                                                 max(len(m.hist_scores) - 1, 0)))
+    liked = np.where(sizes > 0, liked, 0)
     order = np.lexsort((m.user_ids, sizes))
+    enough = order[liked[order] >= EXAMPLE_LIKED]
+    order = enough if len(enough) >= min(n, len(order)) else order
     count = min(n, len(order))
     picks = order[np.round(np.linspace(0, len(order) - 1, count)).astype(np.int64)] if count else order[:0]
     return {"model_version": model.version,
