@@ -243,9 +243,10 @@ def sample_ratings(theme_mask: np.ndarray, is_movie: np.ndarray, traits: TitleTr
     favs, nfav = _favourites(users, sampler.theme_mass ** 0.7, rng)
     kids = rng.random(users) < KIDS_VIEWERS
     family = THEMES.index("family")
-    for u in np.flatnonzero(kids):  # a kids viewer's first favourite theme is family
-        favs[u, favs[u] == family] = favs[u, 0]
-        favs[u, 0] = family
+    mine = favs[kids]  # a kids viewer's first favourite theme is family (it moves there if it was later)
+    mine = np.where(mine == family, mine[:, :1], mine)
+    mine[:, 0] = family
+    favs[kids] = mine
     stars = sampler.favourite_stars(favs, nfav, star, rng)
     era = year[sampler.rated[_cdf_sample(sampler.global_cdf, users, rng)]] + rng.normal(0.0, 4.0, users)
 

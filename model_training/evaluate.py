@@ -175,9 +175,9 @@ def measure_rankings(
     n_items = len(data.rated_in_train)
     users, hists = data.users, data.histories
     lists: dict[str, list[np.ndarray]] = {name: [] for name in rankers}
+    implied = getattr(model, "implied_mask", None)  # the hybrid: a kids history is ranked as the API ranks it
     for a in range(0, len(users), BATCH):
         b = min(a + BATCH, len(users))
-        implied = getattr(model, "implied_mask", None)  # the hybrid: a kids history is ranked as the API ranks it
         if implied is None:
             s = model.score_known(users[a:b]) if data.mode == "known" else model.score_new(hists[a:b])
             masks: list[np.ndarray | None] = [None] * (b - a)

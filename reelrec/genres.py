@@ -13,10 +13,9 @@ def genre_key(label: str) -> str:
     key = label.lower().replace("'", "").strip().removeprefix("tv ")
     for word in _GENRE_WORDS:
         key = key.removesuffix(word)
-    if key.endswith("series"):  # docuseries
-        pass
-    elif key.endswith("ies") and len(key) > 5:
-        key = key[:-3] + "y"
-    elif key.endswith("s") and not key.endswith("ss") and len(key) > 3:
-        key = key[:-1]
+    if not key.endswith("series"):  # docuseries keeps its s
+        if key.endswith("ies") and len(key) > 5:
+            key = key[:-3] + "y"
+        elif key.endswith("s") and not key.endswith("ss") and len(key) > 3:
+            key = key[:-1]
     return _SYNONYMS.get(key, key)

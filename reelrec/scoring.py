@@ -198,6 +198,11 @@ class HybridModel:
         prior = np.minimum(np.nan_to_num(self.pop_prior.astype(np.float64)), np.log1p(enough))  # no overflow
         return np.minimum(np.expm1(prior) / enough, 1.0)
 
+    @cached_property
+    def _seen_mean(self) -> float:
+        """The catalog's mean ``_seen`` (what a filter's titles are compared with)."""
+        return max(float(self._seen.mean()), 1e-12)
+
     def coverage(self, items: np.ndarray, mask: np.ndarray | None = None) -> float:
         """How much the collaborative side knows of this request (1 when the blend does not use it): the mean of
         ``_seen`` over the history, times how well it knows the titles a filter leaves (their mean ``_seen`` relative
@@ -208,7 +213,7 @@ class HybridModel:
         seen = self._seen
         known = float(seen[items].mean())
         if mask is not None and mask.any():
-            known *= min(1.0, float(seen[mask].mean()) / max(float(seen.mean()), 1e-12))
+            known *= min(1.0, float(seen[mask].mean()) / self._seen_mean)
         return known
 
     def blend_weights(self, items: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

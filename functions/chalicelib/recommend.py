@@ -180,9 +180,7 @@ def examples(model: ModelArtifact, n: int = 12) -> dict:
     lightest to the heaviest raters, each with how many titles they rated (all users when too few qualify)."""
     m = model.model
     sizes = np.diff(m.hist_indptr)
-    liked = np.add.reduceat((m.hist_scores >= LIKED).astype(np.int64), np.minimum(m.hist_indptr[:-1],
-                                                                                 max(len(m.hist_scores) - 1, 0)))
-    liked = np.where(sizes > 0, liked, 0)
+    liked = np.bincount(np.repeat(np.arange(len(sizes)), sizes), weights=m.hist_scores >= LIKED, minlength=len(sizes))
     order = np.lexsort((m.user_ids, sizes))
     enough = order[liked[order] >= EXAMPLE_LIKED]
     order = enough if len(enough) >= min(n, len(order)) else order
