@@ -7,6 +7,7 @@ HOME_DIR ?= .reelrec
 RAW ?= $(HOME_DIR)/raw
 LAKE ?= $(HOME_DIR)/lake
 MODELS ?= $(HOME_DIR)/models
+USERS ?= $(HOME_DIR)/users
 PRESET ?= small
 SEED ?= 0
 PORT ?= 8000
@@ -44,8 +45,9 @@ data: install
 		$(PY) -m datagen --raw $(RAW) --preset $(PRESET) --seed $(SEED); \
 	else echo "data: using the raw files already in $(RAW)"; fi
 
+## make etl: the ETL from $(RAW) into $(LAKE); it also keeps the viewers' history store $(USERS) (SQLite) up to date
 etl: install
-	$(PY) -m etl_job --raw $(RAW) --lake $(LAKE)
+	$(PY) -m etl_job --raw $(RAW) --lake $(LAKE) --users $(USERS)
 
 ## make eda: the EDA report of $(LAKE) (HTML + JSON) into the lake's reports/eda/ and .reelrec/reports/eda/
 eda: install
@@ -93,7 +95,7 @@ deploy: install
 
 ## make api-local: serve the API on http://127.0.0.1:$(PORT) over $(LAKE); stage local, as dev would point at S3
 api-local: install
-	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
+	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) REELREC_USERS=$(abspath $(USERS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
 
 ## make screenshots: docs/screenshots retaken on the real catalogs (../shared/data; Debian's chromium)
 .PHONY: screenshots
@@ -104,11 +106,17 @@ screenshots: install
 .PHONY: serve
 serve: install
 	@echo "reelrec is serving http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
+	cd functions && REELREC_LAKE=$(abspath $(LAKE)) REELREC_MODELS=$(abspath $(MODELS)) REELREC_USERS=$(abspath $(USERS)) $(abspath $(VENV))/bin/chalice local --stage local --port $(PORT)
 
 ## make bench-api: API latency (in-process vs pandas, chalice local, cold start) at course scale, docs/benchmarks.md
 bench-api: install
 	$(PY) benchmarks/bench_api.py
+
+## make bench-scale: issue 14's rehearsal at 115k and 1M viewers (model size, cold start, API RSS, known-viewer p99,
+## history store build, ETL and training time and RSS), docs/benchmarks.md
+.PHONY: bench-scale
+bench-scale: install
+	$(PY) benchmarks/bench_scale.py
 
 ## make bench-training: training time + RSS, artifact size, model cold start, recommendation latency, docs/benchmarks.md
 bench-training: install

@@ -4,8 +4,10 @@ Measures training wall time, peak RSS and artifact size, the API's cold start wi
 recommendation latency per route.
 
 Data: ``python -m datagen --preset course --seed 0`` into ``<work>/raw-course-seed0`` and ``python -m etl_job --full``
-into ``<work>/lake-course-seed0`` (``--work``, default /tmp/reelrec-bench). Both are reused while the marker
-``<work>/lake-course-seed0.ready.json`` (written after the ETL) is there; ``--lake DIR`` uses a lake built elsewhere.
+into ``<work>/lake-course-seed0``, with the viewers' history store (``--users``) in ``<work>/users-course-seed0``
+(``--work``, default /tmp/reelrec-bench). They are reused while the marker ``<work>/lake-course-seed0.ready.json``
+(written after the ETL) is there (a reused lake without its store gets one from a second ETL run with ``--users``);
+``--lake DIR`` uses a lake built elsewhere, with the store in ``--users DIR`` (default ``<lake>/../users``).
 
 1. Training: ``python -m model_training --lake L --models <work>/models`` (models area emptied first, so the run is
    promoted and the pointer names it) in a child with OPENBLAS_NUM_THREADS=1, wall time and peak RSS measured by a
@@ -16,14 +18,17 @@ into ``<work>/lake-course-seed0`` (``--work``, default /tmp/reelrec-bench). Both
    (its store reads and ``ModelArtifact.from_bytes`` are timed apart by wrapping them). Each process then answers ``--then`` more requests per route, timed as a container would serve them.
    Reference: the 1.5 s target.
 3. Warm latency in-process: ``chalicelib.recommend`` on a loaded ``ModelArtifact`` and the routes through
-   ``chalice.test.Client``, over seeded samples (users, new-user rating sets of 3-20 ratings, titles). Reference:
-   a naive version giving the same answer (Python-loop content profile, scipy sparse product, dense scores, full
-   ``np.argsort``), plus implicit's own ``recommend`` / ``similar_items`` on the model's factors (ALS part only).
+   ``chalice.test.Client``, over seeded samples (known viewers of the history store, new-user rating sets of 3-20
+   of a stored viewer's ratings, titles). A known viewer's call reads their history from the store
+   (``chalicelib.viewers``, as the route does) inside the timed call, then folds it in. Reference: a naive version
+   giving the same answer (Python-loop content profile and fold-in, scipy sparse product, dense scores, full
+   ``np.argsort``), plus implicit's own ``recommend`` / ``similar_items`` on the model's factors (ALS part only;
+   a known viewer: the same store read, then ``recalculate_user``).
    The per-request temporaries are megabytes, so glibc's malloc state (whether they come from the heap or from
    fresh ``mmap`` pages) moves these figures: compare with the fresh-process rows.
 
-Usage: ``python benchmarks/bench_training.py [--work DIR] [--lake DIR] [--train-runs 1] [--skip-training]
-[--cold 5] [--then 200] [--calls 500] [--repeat 3]``
+Usage: ``python benchmarks/bench_training.py [--work DIR] [--preset course] [--lake DIR] [--users DIR] [--train-runs 1]
+[--skip-training] [--cold 5] [--then 200] [--calls 500] [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -119,14 +124,30 @@ def run_logged(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> 
         sys.exit(f"bench: {' '.join(cmd[1:4])} ... failed (exit {done.returncode}); see {log}")
 
 
-def prepare_lake(work: Path, preset: str, seed: int, log: Path) -> Path:
-    """The benchmark lake: reused while its ready marker is there, else generated raw data (reused when datagen
-    finished) and a full ETL run."""
+def has_store(users: Path) -> bool:
+    """Whether ``users`` holds a history store (``reelrec.histories``' SQLite file)."""
+    from reelrec.histories import SQLITE_FILE
+
+    return (users / SQLITE_FILE).is_file()
+
+
+def prepare_lake(work: Path, preset: str, seed: int, log: Path) -> tuple[Path, Path]:
+    """The benchmark lake and its history store: reused while the lake's ready marker is there (a store missing
+    beside it is built by an ETL run with ``--users``, which writes every viewer into a new store), else generated
+    raw data (reused when datagen finished) and a full ETL run that builds both."""
     raw, lake = work / f"raw-{preset}-seed{seed}", work / f"lake-{preset}-seed{seed}"
+    users = work / f"users-{preset}-seed{seed}"
     marker = work / f"{lake.name}.ready.json"
     if marker.exists() and (lake / "serving/catalog/current.json").exists():
         print(f"data: reusing {lake} ({marker.name})")
-        return lake
+        if has_store(users):
+            print(f"data: reusing {users}")
+        else:
+            shutil.rmtree(users, ignore_errors=True)
+            print(f"data: building {users} (python -m etl_job --users) ...", flush=True)
+            run_logged([sys.executable, "-m", "etl_job", "--raw", str(raw), "--lake", str(lake), "--users", str(users)],
+                       log)
+        return lake, users
     marker.unlink(missing_ok=True)
     if not (raw / "_generated.json").exists():
         shutil.rmtree(raw, ignore_errors=True)
@@ -135,13 +156,15 @@ def prepare_lake(work: Path, preset: str, seed: int, log: Path) -> Path:
     else:
         print(f"data: reusing {raw}")
     shutil.rmtree(lake, ignore_errors=True)
-    print(f"data: building {lake} (python -m etl_job --full) ...", flush=True)
+    shutil.rmtree(users, ignore_errors=True)
+    print(f"data: building {lake} and {users} (python -m etl_job --full --users) ...", flush=True)
     started = time.perf_counter()
-    run_logged([sys.executable, "-m", "etl_job", "--raw", str(raw), "--lake", str(lake), "--full"], log)
+    run_logged([sys.executable, "-m", "etl_job", "--raw", str(raw), "--lake", str(lake), "--users", str(users),
+                "--full"], log)
     marker.write_text(json.dumps({"preset": preset, "seed": seed, "raw": str(raw), "lake": str(lake),
-                                  "etl_seconds": round(time.perf_counter() - started, 1),
+                                  "users": str(users), "etl_seconds": round(time.perf_counter() - started, 1),
                                   "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=1))
-    return lake
+    return lake, users
 
 
 # -- 1. training ----------------------------------------------------------------------------------------------------
@@ -255,25 +278,37 @@ class Workload:
         return [self.users, self.new_users, self.titles][ROUTES.index(route)]
 
 
-def workload(art: Any, n: int, seed: int = SEED) -> Workload:
-    """``n`` known users, ``n`` new users (3-20 of a training user's ratings each) and ``n`` titles; one user call
-    in five carries a platform filter."""
+def workload(art: Any, users_dir: Path, n: int, seed: int = SEED) -> Workload:
+    """``n`` known users (viewers of the history store), ``n`` new users (3-20 of a stored viewer's ratings of
+    titles the model knows, each) and ``n`` titles; one user call in five carries a platform filter."""
     from reelrec.catalog_snapshot import CODES
+    from reelrec.histories import opened
 
     rng = np.random.default_rng(seed)
-    m, ids = art.model, art.titles.ids
+    ids = art.titles.ids
     platforms = [p for p in CODES["platform"] if p]
 
     def platform_filter() -> dict[str, str]:
         return {"platform": str(rng.choice(platforms))} if rng.random() < 0.2 else {}
 
-    users = [{"user_id": int(u), "k": K, **platform_filter()} for u in rng.choice(m.user_ids, n, replace=False)]
-    new_users = []
-    for u in rng.choice(m.user_ids, n, replace=False):
-        items, scores = m.history(np.array([u]))[0]
-        take = rng.choice(len(items), min(int(rng.integers(3, 21)), len(items)), replace=False)
-        ratings = {ids[int(items[j])].decode(): float(scores[j]) for j in take}
-        new_users.append({"ratings": ratings, "k": K, **platform_filter()})
+    with opened(str(users_dir)) as store:
+        viewers = store.user_ids()
+        if not len(viewers):
+            sys.exit(f"bench: the history store {users_dir} holds no viewers")
+        n_users = min(n, len(viewers))
+        users = [{"user_id": int(u), "k": K, **platform_filter()} for u in rng.choice(viewers, n_users, replace=False)]
+        new_users = []
+        for u in rng.choice(viewers, n_users, replace=False):
+            history = store.get(int(u))
+            if history is None:
+                continue
+            rows = art.titles.rows_of_keys(history.title_ids)
+            items, scores = rows[rows >= 0], history.scores[rows >= 0]
+            if not len(items):
+                continue
+            take = rng.choice(len(items), min(int(rng.integers(3, 21)), len(items)), replace=False)
+            ratings = {ids[int(items[j])].decode(): float(scores[j]) for j in take}
+            new_users.append({"ratings": ratings, "k": K, **platform_filter()})
     titles = [{"title_id": ids[int(i)].decode(), "k": K} for i in rng.choice(len(ids), n, replace=False)]
     return Workload(users, new_users, titles)
 
@@ -306,14 +341,14 @@ def route_event(route: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- 2. cold start --------------------------------------------------------------------------------------------------
-def cold_starts(lake: Path, models: Path, work: Workload, runs: int, then: int,
+def cold_starts(lake: Path, models: Path, users: Path, work: Workload, runs: int, then: int,
                 tmp: Path) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Seconds per step over ``runs`` fresh interpreters (plus ``python -c pass`` for the start-up alone), and the
     seconds of the ``then`` requests per route each process answered after its first ones (pooled)."""
     # the prod stage's environment (OPENBLAS_NUM_THREADS, MALLOC_MMAP_THRESHOLD_), as Lambda would start the process
     stage = json.loads((FUNCTIONS / ".chalice" / "config.json").read_text())["stages"]["prod"]["environment_variables"]
     env = {**child_env(), **{k: v for k, v in stage.items() if not k.startswith("REELREC_")},
-           "REELREC_LAKE": str(lake), "REELREC_MODELS": str(models)}
+           "REELREC_LAKE": str(lake), "REELREC_MODELS": str(models), "REELREC_USERS": str(users)}
     env["PYTHONPATH"] = os.pathsep.join((str(FUNCTIONS), str(ROOT)))
     todo = tmp / "cold-events.json"
     todo.write_text(json.dumps({
@@ -346,7 +381,7 @@ def cold_table(steps: dict[str, list[float]]) -> str:
     total = [a + b for a, b in zip(steps["import"], steps[ROUTES[0]], strict=True)]
     rows = [("interpreter start-up (`python -c pass`, not counted)", steps["startup"]),
             ("`import app`", steps["import"]),
-            (f"first `{ROUTES[0]}` (loads the model)", steps[ROUTES[0]]),
+            (f"first `{ROUTES[0]}` (loads the model, opens the history store)", steps[ROUTES[0]]),
             ("&nbsp;&nbsp;of which reading the pointer and the `.npz` (store `read_bytes`)", steps["read"]),
             ("&nbsp;&nbsp;of which `ModelArtifact.from_bytes`", steps["parse"]),
             (f"then first `{ROUTES[1]}`", steps[ROUTES[1]]),
@@ -367,16 +402,19 @@ def cold_table(steps: dict[str, list[float]]) -> str:
 
 # -- 3. warm latency: the references --------------------------------------------------------------------------------
 class Naive:
-    """The same answers written the way a peer would: a dict of title ids, the content profile built in a Python
-    loop over the history's feature entries, the catalog pass as a scipy sparse product, dense float64 scores,
-    factor norms recomputed per call, a full ``np.argsort`` for the ranking (the same discovery slots)."""
+    """The same answers written the way a peer would: a dict of title ids, the fold-in's normal equations and the
+    content profile built in Python loops, the catalog pass as a scipy sparse product, dense float64 scores,
+    factor norms recomputed per call, a full ``np.argsort`` for the ranking (the same discovery slots). A known
+    viewer's history is read from the store by ``history`` (user id -> ``reelrec.histories.History`` or None)."""
 
-    def __init__(self, art: Any) -> None:
+    def __init__(self, art: Any, history: Callable[[int], Any]) -> None:
         import scipy.sparse as sp
 
         self.art, m = art, art.model
+        self.history = history
         self.features = sp.csr_matrix((m.feat_data, m.feat_indices, m.feat_indptr), shape=(len(art), m.n_features))
         self.row = {t.decode(): i for i, t in enumerate(art.titles.ids.tolist())}
+        self.key_row = {t: i for i, t in enumerate(art.titles.ids.tolist())}  # a stored history's bytes ids
         self.blocks = [np.flatnonzero(m.feat_block == b) for b in range(len(m.block_weight))]
 
     def content(self, items: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -429,29 +467,40 @@ class Naive:
         reasons = served_reasons.for_user(self.art, x, items, scores, content, picks)
         return recommend._items(self.art, picks, total, reasons)
 
-    def for_user(self, user_id: int, k: int = K, platform: str | None = None, type: str | None = None) -> dict:
-        """``recommend.for_user``'s answer."""
+    def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """The viewer's factors: the fold-in's normal equations summed in a loop (against the rated titles' Gram
+        matrix, what ALS solved the training users against, recomputed per call)."""
         m = self.art.model
-        row = m.user_row(user_id)
-        items, scores = m.history(np.array([user_id]))[0]
-        return {"model_version": self.art.version, "user_id": user_id,
-                "items": self.answer(m.user_factors[row], items, scores, k, platform, type)}
-
-    def for_new_user(self, ratings: dict[str, float], k: int = K, platform: str | None = None,
-                     type: str | None = None) -> dict:
-        """``recommend.for_new_user``'s answer, the fold-in's normal equations summed in a loop."""
-        m = self.art.model
-        items = np.array([self.row[t] for t in ratings])
-        scores = np.array(list(ratings.values()), np.float32)
         y = m.item_factors.astype(np.float64)
-        a = y.T @ y + m.regularization * np.eye(y.shape[1])
+        rated = y[m.rated]
+        a = rated.T @ rated + m.regularization * np.eye(y.shape[1])
         b = np.zeros(y.shape[1])
         for item, value in zip(items.tolist(), m.confidence.values(scores).tolist(), strict=True):
             c = abs(value)
             a += (c - 1.0) * np.outer(y[item], y[item])
             if value > 0:
                 b += c * y[item]
-        x = np.linalg.solve(a, b).astype(np.float32)
+        return np.linalg.solve(a, b).astype(np.float32)
+
+    def for_user(self, user_id: int, k: int = K, platform: str | None = None, type: str | None = None) -> dict:
+        """``recommend.for_user``'s picks: the stored history read, its titles looked up in a dict (titles the
+        model lacks skipped), folded in as a new viewer's ratings are."""
+        history = self.history(user_id)
+        if history is None:
+            raise LookupError(f"user {user_id} has no stored history")
+        pairs = [(self.key_row[t], s) for t, s in zip(history.title_ids.tolist(), history.scores.tolist(), strict=True)
+                 if t in self.key_row]
+        items = np.array([i for i, _ in pairs], np.int64)
+        scores = np.array([s for _, s in pairs], np.float32)
+        return {"model_version": self.art.version, "user_id": user_id,
+                "items": self.answer(self.fold_in(items, scores), items, scores, k, platform, type)}
+
+    def for_new_user(self, ratings: dict[str, float], k: int = K, platform: str | None = None,
+                     type: str | None = None) -> dict:
+        """``recommend.for_new_user``'s answer."""
+        items = np.array([self.row[t] for t in ratings])
+        scores = np.array(list(ratings.values()), np.float32)
+        x = self.fold_in(items, scores)
         return {"model_version": self.art.version, "items": self.answer(x, items, scores, k, platform, type)}
 
     def similar(self, title_id: str, k: int = K) -> dict:
@@ -483,40 +532,54 @@ class Naive:
 
 class Implicit:
     """implicit's own CPU ALS ``recommend`` / ``similar_items`` on the model's factors: the ALS part only (no
-    content, no popularity prior, no discovery slots, no cards or reasons): what the library does per call."""
+    content, no popularity prior, no discovery slots, no cards or reasons): what the library does per call. The
+    model holds no viewer, so every user call is implicit's own fold-in (``recalculate_user``) of a 1-row matrix
+    of confidences; a known viewer's history is first read from the store by ``history``, as the route does."""
 
-    def __init__(self, art: Any) -> None:
-        import scipy.sparse as sp
+    def __init__(self, art: Any, history: Callable[[int], Any]) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
 
         m = art.model
-        self.art = art
+        self.art, self.history = art, history
+        # one thread, as the other rows (implicit's default, every core through OpenMP, costs ~15 ms a call on a
+        # busy 2-core machine and measures contention, not the library)
         self.model = AlternatingLeastSquares(factors=m.item_factors.shape[1], regularization=m.regularization,
-                                             alpha=1.0, random_state=SEED)
-        self.model.user_factors = np.ascontiguousarray(m.user_factors, np.float32)
+                                             alpha=1.0, random_state=SEED, num_threads=1)
+        # no per-viewer factors any more: recalculate_user never reads these (one placeholder row)
+        self.model.user_factors = np.zeros((1, m.item_factors.shape[1]), np.float32)
         self.model.item_factors = np.ascontiguousarray(m.item_factors, np.float32)
-        self.user_items = sp.csr_matrix((m.confidence.values(m.hist_scores), m.hist_items.astype(np.int32),
-                                         m.hist_indptr), shape=(len(m.user_ids), len(art)))
+        # the fold-in's Y^T Y: the rated titles' (as ALS had them), not every title's as implicit would compute it
+        self.model._YtY = np.asarray(m.yty, np.float32)
         self.row = {t.decode(): i for i, t in enumerate(art.titles.ids.tolist())}
         self.allowed = {p: np.flatnonzero(recommend_mask(art, p)) for p in ("amazon", "disney", "hulu", "netflix")}
 
-    def for_user(self, user_id: int, k: int = K, platform: str | None = None) -> np.ndarray:
-        """Top-k item indices of a training user."""
-        row = self.art.model.user_row(user_id)
-        items = self.allowed[platform] if platform else None
-        return self.model.recommend(row, self.user_items[row], N=k, filter_already_liked_items=True, items=items)[0]
-
-    def for_new_user(self, ratings: dict[str, float], k: int = K, platform: str | None = None) -> np.ndarray:
-        """Top-k item indices for these ratings (``recalculate_user``)."""
+    def recommend(self, cols: np.ndarray, scores: np.ndarray, k: int, platform: str | None) -> np.ndarray:
+        """Top-k item indices for one viewer's ratings (item indices, scores): ``recalculate_user`` on the 1-row
+        CSR of their confidences."""
         import scipy.sparse as sp
 
-        cols = np.array([self.row[t] for t in ratings], np.int32)
-        values = self.art.model.confidence.values(np.array(list(ratings.values()), np.float32))
+        values = self.art.model.confidence.values(np.asarray(scores, np.float32))
         order = np.argsort(cols)
-        one = sp.csr_matrix((values[order], cols[order], np.array([0, len(cols)])), shape=(1, len(self.art)))
+        one = sp.csr_matrix((values[order], np.asarray(cols, np.int32)[order], np.array([0, len(cols)])),
+                            shape=(1, len(self.art)))
         items = self.allowed[platform] if platform else None
         return self.model.recommend(0, one, N=k, recalculate_user=True, filter_already_liked_items=True,
                                     items=items)[0]
+
+    def for_user(self, user_id: int, k: int = K, platform: str | None = None) -> np.ndarray:
+        """Top-k item indices of a known viewer: their stored history read and mapped (titles the model lacks
+        skipped), then folded in."""
+        history = self.history(user_id)
+        if history is None:
+            raise LookupError(f"user {user_id} has no stored history")
+        rows = self.art.titles.rows_of_keys(history.title_ids)
+        known = rows >= 0
+        return self.recommend(rows[known], history.scores[known], k, platform)
+
+    def for_new_user(self, ratings: dict[str, float], k: int = K, platform: str | None = None) -> np.ndarray:
+        """Top-k item indices for these ratings."""
+        cols = np.array([self.row[t] for t in ratings], np.int32)
+        return self.recommend(cols, np.array(list(ratings.values()), np.float32), k, platform)
 
     def similar(self, title_id: str, k: int = K) -> np.ndarray:
         """The k + 1 most similar items (the title itself included)."""
@@ -568,13 +631,14 @@ def pct(seconds: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(seconds), q)) * 1e3
 
 
-def warm(lake: Path, models: Path, work: Workload, repeat: int) -> tuple[Timed, list[str]]:
+def warm(lake: Path, models: Path, users: Path, work: Workload, repeat: int) -> tuple[Timed, list[str]]:
     """Time every implementation of every route in this process; returns the timings and any disagreements."""
     import implicit.cpu.als  # noqa: F401 - its BLAS (and scipy's) must be loaded before the limit is set
     import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     os.environ["REELREC_LAKE"], os.environ["REELREC_MODELS"] = str(lake), str(models)
+    os.environ["REELREC_USERS"] = str(users)
     import app
     from chalice.test import Client
     from chalicelib import recommend
@@ -589,7 +653,8 @@ def warm(lake: Path, models: Path, work: Workload, repeat: int) -> tuple[Timed, 
         return f"/titles/{kwargs['title_id']}/similar?{urlencode({'k': kwargs['k']})}"
 
     with threadpool_limits(1, "blas"), Client(app.app, stage_name="local", project_dir=str(FUNCTIONS)) as client:
-        naive, lib = Naive(art), Implicit(art)  # implicit checks the BLAS threads when the model is made
+        history = app.viewers.get  # the route's own read of the history store (REELREC_USERS), per request
+        naive, lib = Naive(art, history), Implicit(art, history)  # implicit checks the BLAS threads when made
 
         def http(route: str) -> Callable[[dict[str, Any]], Any]:
             def call(kwargs: dict[str, Any]) -> Any:
@@ -607,7 +672,7 @@ def warm(lake: Path, models: Path, work: Workload, repeat: int) -> tuple[Timed, 
             return {**{k: v for k, v in kw.items() if k != "platform"}, **({"platforms": (platform,)} if platform else {})}
 
         impls: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
-            ROUTES[0]: {"chalicelib": lambda kw: recommend.for_user(art, **served(kw)),
+            ROUTES[0]: {"chalicelib": lambda kw: recommend.for_user(art, history=history(kw["user_id"]), **served(kw)),
                         "naive": lambda kw: naive.for_user(**kw), "implicit": lambda kw: lib.for_user(**kw)},
             ROUTES[1]: {"chalicelib": lambda kw: recommend.for_new_user(art, **served(kw)),
                         "naive": lambda kw: naive.for_new_user(**kw), "implicit": lambda kw: lib.for_new_user(**kw)},
@@ -673,6 +738,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help=f"work folder (default {DEFAULT_WORK})")
     parser.add_argument("--lake", type=Path, help="use this lake (ETL already run) instead of generating one")
+    parser.add_argument("--users", type=Path,
+                        help="with --lake: the history store its ETL built (--users; default <lake>/../users)")
     parser.add_argument("--preset", default="course", help="datagen preset (default: course)")
     parser.add_argument("--train-runs", type=int, default=1, help="training runs; the fastest is shown (default 1)")
     parser.add_argument("--skip-training", action="store_true",
@@ -691,9 +758,18 @@ def main(argv: list[str] | None = None) -> int:
     work_dir.mkdir(parents=True, exist_ok=True)
     log = work_dir / "bench_training.log"
     log.write_text("")
-    lake = args.lake.resolve() if args.lake else prepare_lake(work_dir, args.preset, SEED, log)
+    if args.lake:
+        lake = args.lake.resolve()
+        users = (args.users or lake.parent / "users").resolve()
+        if not has_store(users):
+            sys.exit(f"bench: no history store in {users}: give --users, or run python -m etl_job --raw R "
+                     f"--lake {lake} --users {users}")
+    else:
+        if args.users:
+            parser.error("--users goes with --lake (the benchmark's own lake keeps its store beside it)")
+        lake, users = prepare_lake(work_dir, args.preset, SEED, log)
     models = work_dir / "models"
-    print(f"lake: {lake}; models: {models}; child output in {log}", flush=True)
+    print(f"lake: {lake}; users: {users}; models: {models}; child output in {log}", flush=True)
     out: list[str] = []
     if not args.skip_training:
         runs = []
@@ -707,13 +783,13 @@ def main(argv: list[str] | None = None) -> int:
 
     pointer = json.loads((models / "current.json").read_text())
     art = ModelArtifact.from_bytes((models / pointer["key"]).read_bytes())
-    work = workload(art, args.calls)
+    work = workload(art, users, args.calls)
     del art
     print("cold start ...", flush=True)
-    steps, later = cold_starts(lake, models, work, args.cold, args.then, work_dir)
+    steps, later = cold_starts(lake, models, users, work, args.cold, args.then, work_dir)
     out.append(cold_table(steps))
     print("warm latency ...", flush=True)
-    timed, problems = warm(lake, models, work, args.repeat)
+    timed, problems = warm(lake, models, users, work, args.repeat)
     for route, seconds in later.items():
         if seconds:
             timed.seconds[(route, FRESH)] = seconds

@@ -31,6 +31,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"titles_fraction": 0.03, "users": 60, "ratings": 3_000, "files": 2, "faults": True},
     "small": {"titles_fraction": 0.20, "users": 3_000, "ratings": 150_000, "files": 2, "faults": True},
     "course": {"titles_fraction": 1.00, "users": 115_000, "ratings": 11_000_000, "files": 8, "faults": True},
+    # issue 14's rehearsal (make bench-scale): ~9x the course's viewers on the same catalog
+    "million": {"titles_fraction": 1.00, "users": 1_000_000, "ratings": 25_000_000, "files": 20, "faults": True},
 }
 
 

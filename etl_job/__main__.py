@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from etl_job.entry import EXIT_BUSY, EXIT_FAILED, EXIT_OK, open_areas, summary_line
+from etl_job.entry import EXIT_BUSY, EXIT_FAILED, EXIT_OK, open_areas, open_users, summary_line
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
 from reelrec.lease import LeaseHeld
@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m etl_job", description=__doc__)
     parser.add_argument("--raw", help="raw area URI (default: $REELREC_RAW or $REELREC_HOME/raw)")
     parser.add_argument("--lake", help="lake URI (default: $REELREC_LAKE or $REELREC_HOME/lake)")
+    parser.add_argument("--users", help="per-viewer history store: a local folder or dynamodb://<table> "
+                                        "(default: $REELREC_USERS or $REELREC_HOME/users)")
     parser.add_argument("--full", action="store_true", help="reprocess every input and drop orphaned lake data")
     parser.add_argument("--allow-shrink", action="store_true",
                         help="accept a file that lost more than 20%% of its published rows (refused otherwise)")
@@ -25,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     try:
         raw, lake = open_areas(args.raw, args.lake)
-        progress.say(f"etl: {raw.uri} -> {lake.uri}")
-        manifest = run_etl(raw, lake, full=args.full, progress=progress, allow_shrink=args.allow_shrink)
+        users = open_users(args.users)
+        progress.say(f"etl: {raw.uri} -> {lake.uri}, histories -> {users.uri}")
+        manifest = run_etl(raw, lake, full=args.full, progress=progress, allow_shrink=args.allow_shrink, users=users)
     except LeaseHeld as exc:
         progress.say(f"etl: error: {exc}")
         return EXIT_BUSY

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from reelrec.config import area_uri
+from reelrec.histories import HistoryStore, HistoryStoreError, open_histories
 from reelrec.storage import LocalStore, S3Store, Store, StoreError, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # docs/etl.md#exit-codes
@@ -39,6 +40,15 @@ def open_areas(raw_uri: str | None = None, lake_uri: str | None = None) -> tuple
     return raw, lake
 
 
+def open_users(uri: str | None = None) -> HistoryStore:
+    """The per-viewer history store the run keeps up to date (flag, then ``REELREC_USERS``, then home), created
+    when absent. Raises ``StoreError`` with a one-line message when the URI cannot name one."""
+    try:
+        return open_histories(area_uri("users", uri), create=True)
+    except HistoryStoreError as exc:
+        raise StoreError(f"{exc}; set --users or REELREC_USERS") from None
+
+
 def summary_line(manifest: dict) -> str:
     """``ok: 6 inputs (2 processed, ...); N rows read, ... in S s (R rows/s); manifest <run id>``."""
     t = manifest["totals"]
@@ -48,4 +58,14 @@ def summary_line(manifest: dict) -> str:
         f"{t['duplicate']} duplicate, {t['failed']} failed, {t['deferred']} deferred); {t['rows_read']:,} rows read, "
         f"{t['rows_written']:,} written, {t['rows_quarantined']:,} quarantined in {manifest['seconds']:.1f} s "
         f"({rate:,.0f} rows/s); manifest {manifest['run_id']}"
+        + _histories_part(manifest.get("histories"))
     )
+
+
+def _histories_part(h: dict | None) -> str:
+    """The summary's history store clause (empty when the run kept none)."""
+    if not h:
+        return ""
+    if "error" in h:
+        return f"; histories FAILED: {h['error']}"
+    return f"; histories {h['mode']}: {h['viewers']:,} viewers"

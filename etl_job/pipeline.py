@@ -25,10 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from etl_job import TRANSFORM_VERSION
+from etl_job import TRANSFORM_VERSION, histories
 from etl_job.errors import FileRejected
 from etl_job.inputs import Outcome, checksum, discover, problem
 from etl_job.progress import Progress
@@ -38,6 +39,7 @@ from etl_job.state import LakeState
 from etl_job.titles import read_titles
 from reelrec import layout
 from reelrec.catalog_snapshot import FORMAT as SNAPSHOT_FORMAT
+from reelrec.histories import HistoryStore, HistoryStoreError
 from reelrec.lease import LEASE_SECONDS, Lease, held
 from reelrec.schemas import PLATFORM_FILES, PLATFORMS
 from reelrec.storage import ObjectInfo, Store, StoreError
@@ -89,8 +91,9 @@ class EtlRun:
     """Carries one run from discovery to the published manifest."""
 
     def __init__(self, raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None,
-                 allow_shrink: bool = False):
+                 allow_shrink: bool = False, users: HistoryStore | None = None):
         self.raw, self.lake = raw, lake
+        self.users = users  # the per-viewer history store this run keeps up to date (None: none)
         self.progress = progress or Progress()
         self.allow_shrink = allow_shrink
         # sortable: snapshots and manifests are pruned and listed in this order
@@ -401,6 +404,7 @@ class EtlRun:
             self._may_publish(lease)
             if publishing:
                 self.lake.write_bytes(layout.LAKE_JOURNAL, json.dumps(journal).encode())
+                self._record_touched(staged)
             for path, key in staged.files:
                 self.lake.upload_file(path, key)
         if snapshot is not None:
@@ -413,7 +417,41 @@ class EtlRun:
         self.state.save(self.lake)
         if publishing or self.journal_found:
             self.lake.delete(layout.LAKE_JOURNAL)
+        if self.users is not None:
+            manifest["histories"] = self._sync_histories()
+            if "error" in manifest["histories"]:
+                manifest["status"] = "failed"
+            self.lake.write_bytes(layout.manifest_key(self.run_id), json.dumps(manifest, indent=1).encode())
         return manifest
+
+    # -- the history store -------------------------------------------------------------------
+    def _record_touched(self, staged: Staged) -> None:
+        """Before the lake changes: note the viewers of the ratings parts this run loads or drops (their histories
+        change), so that the store is brought up to date even if this run stops after publishing."""
+        if self.users is None:
+            return
+        touched = [histories.part_users(histories.read_part(self.lake, key, path))
+                   for path, key in staged.files if key.startswith(layout.TRAINING_RATINGS)]
+        for key in sorted(k for k in self._obsolete() if k.startswith(layout.TRAINING_RATINGS)):
+            try:
+                touched.append(histories.part_users(histories.read_part(self.lake, key)))
+            except (StoreError, ValueError, KeyError, OSError, EOFError) as exc:
+                self.progress.say(f"histories: {key} (being dropped) is unreadable, its viewers are not updated: "
+                                  f"{str(exc)[:120]}")
+        if touched:
+            histories.record_pending(self.lake, self.run_id, np.unique(np.concatenate(touched)))
+
+    def _sync_histories(self) -> dict:
+        """Write the pending viewers' histories (every viewer when the store is new); an error is reported in the
+        manifest and the pending record stays for the next run."""
+        assert self.users is not None
+        parts = sorted(k for k in self._owned() if k.startswith(layout.TRAINING_RATINGS))
+        try:
+            return histories.sync(self.lake, self.users, parts, self.run_id, self.progress.say)
+        except (HistoryStoreError, StoreError, ValueError, OSError) as exc:
+            why = f"the history store was not updated ({str(exc)[:200]}); the next run finishes it"
+            self.progress.say(f"histories: FAILED: {why}")
+            return {"store": self.users.uri, "error": why}
 
     def _manifest(self, started: dt.datetime, seconds: float) -> dict:
         done = [o for o in self.outcomes if o.status == "processed"]
@@ -477,11 +515,11 @@ def _alive(pid: int) -> bool:
 
 
 def run_etl(raw: Store, lake: Store, *, full: bool = False, progress: Progress | None = None,
-            allow_shrink: bool = False) -> dict:
+            allow_shrink: bool = False, users: HistoryStore | None = None) -> dict:
     """Bring the lake up to date with the raw area under the lake's lease; returns the run's manifest.
     Raises ``LeaseHeld`` (nothing written) when another run holds the lake."""
     progress = progress or Progress()
     with held(lake, "etl run") as lease:
         for leftover in clean_stale(lake):
             progress.say(f"etl: removed {leftover}, left by a run that was killed")
-        return EtlRun(raw, lake, full=full, progress=progress, allow_shrink=allow_shrink).run(lease)
+        return EtlRun(raw, lake, full=full, progress=progress, allow_shrink=allow_shrink, users=users).run(lease)

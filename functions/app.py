@@ -13,10 +13,12 @@ from chalice import Chalice, Response
 from chalicelib import page, params, queries, recommend, search
 from chalicelib.errors import ApiError, Unavailable
 from chalicelib.snapshots import MODEL, SnapshotCache
+from chalicelib.viewers import Viewers
 
 app = Chalice(app_name="reelrec-api")
 snapshots = SnapshotCache()  # one per container; opens the store lazily
 models = SnapshotCache(source=MODEL)  # the served recommendation model, likewise
+viewers = Viewers()  # known viewers' histories (REELREC_USERS), read per request
 log = logging.getLogger("reelrec.api")
 log.setLevel(logging.INFO)
 
@@ -91,11 +93,12 @@ def get_title(id: str) -> dict:
 @app.route("/users/{user_id}/recommendations")
 @json_errors
 def user_recommendations(user_id: str) -> dict:
-    """Ranked titles a known user has not rated yet; ``k``, ``platform`` or ``platforms``, ``type`` and ``audience``
-    optional."""
+    """Ranked titles a known user has not rated yet, from their history in the history store; ``k``, ``platform``
+    or ``platforms``, ``type`` and ``audience`` optional."""
     uid = params.user_id(user_id)
     kwargs = params.one_or_more_platforms(params.RECOMMEND.parse(app.current_request.query_params))
-    return recommend.for_user(models.get(), uid, **kwargs)
+    model = models.get()
+    return recommend.for_user(model, uid, viewers.get(uid), **kwargs)
 
 
 @app.route("/recommendations", methods=["POST"])

@@ -70,6 +70,18 @@ def _scope_logs(role: dict, log_group: str) -> None:
                 statement["Resource"] = [{"Fn::Sub": arn}, {"Fn::Sub": f"{arn}:*"}]
 
 
+def _scope_table(role: dict) -> None:
+    """Pin the role's DynamoDB statements to this stack's account and region (the policy files name the stage's
+    history table in any account, as Chalice's policy files cannot name the account)."""
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("dynamodb:") for a in actions):
+                res = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                statement["Resource"] = [{"Fn::Sub": r.replace("arn:aws:dynamodb:*:*:", "arn:${AWS::Partition}:dynamodb:"
+                                                               "${AWS::Region}:${AWS::AccountId}:")} for r in res]
+
+
 def assemble(stage: str, sams: dict[str, dict], base: dict | None = None) -> dict:
     """One stack template: the base template plus each app's ``sam.json`` (``{app: template}``)."""
     template = copy.deepcopy(base if base is not None else yaml.safe_load(BASE_TEMPLATE.read_text()))
@@ -105,6 +117,7 @@ def assemble(stage: str, sams: dict[str, dict], base: dict | None = None) -> dic
             "LogGroupName": log_group, "RetentionInDays": LOG_RETENTION_DAYS}}
         resources[logical]["DependsOn"] = sorted({*_depends(resources[logical]), name})
         _scope_logs(resources[fn["Role"]["Fn::GetAtt"][0]], log_group)
+        _scope_table(resources[fn["Role"]["Fn::GetAtt"][0]])
     rate, burst = API_THROTTLE[stage]
     for api in (r for r in resources.values() if r["Type"] == "AWS::Serverless::Api"):
         api["Properties"]["MethodSettings"] = [{"ResourcePath": "/*", "HttpMethod": "*",

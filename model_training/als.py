@@ -88,8 +88,12 @@ def fit_als(ratings: Ratings, n_items: int, params: AlsParams, seed: int, extra_
             use_gpu=False,
         )
         model.fit(sub, show_progress=False)
+        # implicit's last iteration solves the items after the users (and with conjugate-gradient steps): one exact
+        # least-squares pass of every user against the final items gives the factors a fold-in of their history
+        # gives, so the API can fold known viewers in from the history store and meet what training learned
+        users = model.recalculate_user(np.arange(n_users), sub[:n_users])
     item_factors = np.zeros((n_items, params.factors), np.float32)
     item_factors[cols] = np.asarray(model.item_factors, np.float32)
     rated = np.zeros(n_items, bool)
     rated[np.unique(ratings.item_idx)] = True
-    return AlsFactors(user_ids, np.asarray(model.user_factors[:n_users], np.float32), item_factors, rated)
+    return AlsFactors(user_ids, np.asarray(users, np.float32), item_factors, rated)

@@ -171,7 +171,8 @@ def measure_rankings(
     model: Recommender, data: ModeData, rankers: dict[str, Callable | None], k: int = K
 ) -> dict[str, dict[str, float]]:
     """Like ``measure`` for several rankings of the same scores (computed once): name -> metrics; a ranker is
-    ``rank(scores, k, exclude=...)``, None for plain ``top_k``."""
+    ``rank(scores, k, exclude=...)``, None for plain ``top_k``. The hybrid scores known users as the API does:
+    folded in from their history (the served model holds nothing per viewer), under the audience it implies."""
     n_items = len(data.rated_in_train)
     users, hists = data.users, data.histories
     lists: dict[str, list[np.ndarray]] = {name: [] for name in rankers}
@@ -181,10 +182,9 @@ def measure_rankings(
         if implied is None:
             s = model.score_known(users[a:b]) if data.mode == "known" else model.score_new(hists[a:b])
             masks: list[np.ndarray | None] = [None] * (b - a)
-        else:
+        else:  # the hybrid serves known viewers as new ones: folded in from their (training) history
             masks = [implied(*h) for h in hists[a:b]]
-            s = (model.score_known(users[a:b], masks) if data.mode == "known"  # type: ignore[call-arg]
-                 else model.score_new(hists[a:b], masks))  # type: ignore[call-arg]
+            s = model.score_new(hists[a:b], masks)  # type: ignore[call-arg]
         excluded = [h[0] for h in hists[a:b]]
         for name, rank in rankers.items():
             if rank is None:

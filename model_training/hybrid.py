@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from model_training.als import AlsFactors, AlsParams, confidence_matrix, fit_als
+from model_training.als import AlsFactors, AlsParams, fit_als
 from model_training.content import ridge_map
 from model_training.data import Ratings
 from model_training.features import BLOCKS, DEFAULT_BLOCK_WEIGHTS, combine_blocks
@@ -103,12 +103,9 @@ def fit_hybrid(
     bw = dict(p.blend_blocks)
     block_weight = np.asarray([p.content_scale * bw.get(b, 0.0) for b in BLOCKS], np.float32)
     similar_weight = np.asarray([DEFAULT_BLOCK_WEIGHTS[b] for b in BLOCKS], np.float32)
-    hist, user_ids = confidence_matrix(train, n_items, None)
     return HybridModel(
         item_factors=y,
-        user_ids=user_ids,
-        user_factors=als.user_factors,
-        yty=gram(y),
+        yty=gram(als.item_factors),  # what ALS solves users against: a training viewer folds in to their factors
         pop_prior=np.log1p(counts).astype(np.float32),
         rated=rated,
         feat_indptr=stacked.indptr.astype(np.int64),
@@ -120,9 +117,6 @@ def fit_hybrid(
         feat_block=feat_block,
         block_weight=block_weight,
         similar_weight=similar_weight / similar_weight.sum(),
-        hist_indptr=hist.indptr.astype(np.int64),
-        hist_items=hist.indices.astype(np.uint16 if n_items < 2**16 else np.int32),
-        hist_scores=hist.data.astype(np.float32),
         regularization=p.als.regularization,
         confidence=p.als.confidence,
         pop_weight=p.pop_weight,

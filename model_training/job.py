@@ -18,6 +18,7 @@ import numpy as np
 from model_training import personas, registry, report
 from model_training.data import Ratings
 from model_training.evaluate import temporal_split
+from model_training.examples import example_viewers
 from model_training.features import build_blocks
 from model_training.hybrid import HybridParams, fit_hybrid, params_from_dict, params_to_dict
 from model_training.inputs import catalog_from_snapshot, load_ratings, load_snapshot
@@ -162,7 +163,8 @@ def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None
 
     t = time.perf_counter()
     artifact = ModelArtifact(version, model, TitleInfo.from_snapshot(snap),
-                             {"catalog_version": snap.version, "params": metrics["params"], "data": metrics["data"]})
+                             {"catalog_version": snap.version, "params": metrics["params"], "data": metrics["data"],
+                              "examples": example_viewers(ratings)})
     metrics["personas"] = personas.evaluate(artifact)
     blob = artifact.to_bytes()
     metrics["artifact_bytes"] = len(blob)

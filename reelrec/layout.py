@@ -3,7 +3,9 @@
 Raw:  ``titles/<platform file>.csv``, ``ratings/<name>.csv``.
 Lake: ``titles/<platform>.parquet``, ``ratings/<name>.parquet``,
       ``quarantine/<kind>/<name>.parquet``, ``_state.json``, ``_manifests/<run id>.json``,
-      ``serving/catalog/<version>.npz`` + ``serving/catalog/current.json`` (the API's snapshot).
+      ``serving/catalog/<version>.npz`` + ``serving/catalog/current.json`` (the API's snapshot),
+      ``serving/training/<name>.npz`` (numpy ratings), ``serving/histories/pending/<run id>.npy``.
+Users: the per-viewer history store (``reelrec.histories``: a SQLite file in a folder, or a DynamoDB table).
 Models: ``versions/<version>/{model.npz,metrics.json,metrics.md}``, ``current.json``.
 Both the lake and the models area: ``_lease/<generation>.json`` (reelrec.lease: one writer at a time).
 """
@@ -26,6 +28,7 @@ CATALOG_SNAPSHOTS = "serving/catalog/"
 CATALOG_POINTER = "serving/catalog/current.json"
 RATING_AGGREGATES = "serving/aggregates/"  # per ratings part: title_id, score_sum, score_count
 TRAINING_RATINGS = "serving/training/"  # per ratings part, numpy: the training job's input (no pyarrow there)
+HISTORIES_PENDING = "serving/histories/pending/"  # viewers a run will rewrite in the history store (etl_job.histories)
 
 
 # The writer's lease of an area (lake or models): numbered objects, the highest is the lease
@@ -45,6 +48,11 @@ MODEL_POINTER = "current.json"
 def model_key(version: str, name: str) -> str:
     """``versions/<version>/<name>``: model.npz, metrics.json, metrics.md."""
     return f"{MODEL_VERSIONS}{version}/{name}"
+
+
+def histories_pending_key(run_id: str) -> str:
+    """``serving/histories/pending/<run id>.npy``: the viewers of one run still to be written to the history store."""
+    return f"{HISTORIES_PENDING}{run_id}.npy"
 
 
 def stem(key: str) -> str:

@@ -22,7 +22,7 @@ from reelrec.copies import Copies
 from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 from reelrec.scoring import HybridModel
 
-FORMAT = 6  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
+FORMAT = 7  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
 _SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every", "known_ratings", "unknown_genre")
 
 
@@ -105,6 +105,14 @@ class TitleInfo:
         pos = np.clip(np.searchsorted(self.ids, keys), 0, max(len(self.ids) - 1, 0))
         return np.where(self.ids[pos] == keys, pos, -1) if len(self.ids) else np.full(len(keys), -1)
 
+    def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """Item indices of ids given as bytes (a stored history's ``title_ids``), -1 for ids the model lacks."""
+        keys = np.asarray(keys)
+        if not len(self.ids) or not len(keys):
+            return np.full(len(keys), -1, np.int64)
+        pos = np.clip(np.searchsorted(self.ids, keys), 0, len(self.ids) - 1)
+        return np.where(self.ids[pos] == keys, pos, -1).astype(np.int64)
+
     def genre_codes(self, row: int) -> np.ndarray:
         """Genre codes of one title."""
         return self.genre_indices[self.genre_indptr[row] : self.genre_indptr[row + 1]]
@@ -137,7 +145,7 @@ class ModelArtifact:
     version: str
     model: HybridModel
     titles: TitleInfo
-    info: dict  # JSON-able: catalog version, parameters, training data counts
+    info: dict  # JSON-able: catalog version, parameters, training data counts, ``examples`` (a sample of viewers)
 
     def __len__(self) -> int:
         """Number of titles the model ranks."""
@@ -209,13 +217,9 @@ class ModelArtifact:
         c.within("titles.score_mean", means[~np.isnan(means)], 0.0, 5.0 + 1e-6)
         c.within("titles.score_count", c.array("titles.score_count", t.score_count, "int32", n), 0, 2**31 - 1)
         k = c.array("model.item_factors", m.item_factors, "float32", n, ndim=2).shape[1]
-        users = len(c.array("model.user_ids", m.user_ids, "int64"))
-        c.ascending("model.user_ids", m.user_ids)
-        if c.array("model.user_factors", m.user_factors, "float32", users, ndim=2).shape[1] != k:
-            c.fail("model.user_factors", f"has {m.user_factors.shape[1]} factors, the titles have {k}")
         if c.array("model.yty", m.yty, "float64", k, ndim=2).shape[1] != k:
             c.fail("model.yty", f"is not {k} x {k}")
-        for name in ("item_factors", "user_factors", "yty"):
+        for name in ("item_factors", "yty"):
             c.finite(f"model.{name}", getattr(m, name))
         c.finite("model.pop_prior", c.array("model.pop_prior", m.pop_prior, "float32", n))
         c.array("model.rated", m.rated, "bool", n)
@@ -229,9 +233,6 @@ class ModelArtifact:
         c.array("model.feat_t_data", m.feat_t_data, "float32", len(m.feat_t_rows))
         if len(m.feat_t_rows) != len(m.feat_indices):
             c.fail("model.feat_t_rows", "does not hold the same entries as model.feat_indices")
-        items = "uint16" if m.hist_items.dtype == np.uint16 else "int32"
-        c.csr("model.hist", m.hist_indptr, m.hist_items, users, n, "int64", items)
-        c.finite("model.hist_scores", c.array("model.hist_scores", m.hist_scores, "float32", len(m.hist_items)))
         for name in ("feat_data", "feat_t_data", "block_weight", "similar_weight"):
             c.finite(f"model.{name}", getattr(m, name))
         if m.work is not None:
@@ -248,3 +249,7 @@ class ModelArtifact:
                 c.fail(f"meta.{name}", f"is {value!r}, expected a finite number >= 0")
         if not isinstance(m.discovery_every, int) or m.discovery_every < 0:
             c.fail("meta.discovery_every", f"is {m.discovery_every!r}, expected an integer >= 0")
+        sample = self.info.get("examples", [])
+        if not (isinstance(sample, list) and all(isinstance(e, dict) and isinstance(e.get("user_id"), int)
+                                                 and isinstance(e.get("ratings"), int) for e in sample)):
+            c.fail("info.examples", "is not a list of {user_id, ratings} integers")

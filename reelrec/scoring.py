@@ -29,6 +29,8 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
 
 
 DISLIKE_BELOW = 3.0  # a rating under this is a dislike: never followed, never cited as a reason
+LIKED = 4.0  # a rating that says "liked"
+EXAMPLE_LIKED = 5  # an example viewer liked at least this many titles: enough for a list that shows their taste
 WALK_SHARE = 0.25  # content scores walk the profile's columns unless that touches more than this share of the matrix
 
 
@@ -48,12 +50,11 @@ def discovery_slots(k: int, every: int) -> int:
 
 @dataclass
 class HybridModel:
-    """Everything scoring needs, as numpy arrays (serving never needs scipy or implicit)."""
+    """Everything scoring needs, as numpy arrays (serving never needs scipy or implicit). Item-side only: its size
+    follows the catalog, not the number of viewers."""
 
     item_factors: np.ndarray  # float32 (n_items x k): every catalog title
-    user_ids: np.ndarray  # int64 sorted ids of the training users
-    user_factors: np.ndarray  # float32 (n_users x k)
-    yty: np.ndarray  # float64 (k x k) = item_factors^T item_factors, for fold-in
+    yty: np.ndarray  # float64 (k x k): Y^T Y of the ALS item factors (rated titles), for fold-in
     pop_prior: np.ndarray  # float32 per title: log1p(training ratings)
     rated: np.ndarray  # bool per title: had training ratings
     feat_indptr: np.ndarray  # CSR (titles x features) of the per-block L2-normalised feature rows
@@ -65,9 +66,6 @@ class HybridModel:
     feat_block: np.ndarray  # int8 per feature column: index into the per-block weights
     block_weight: np.ndarray  # float32 per block: content_scale * w_b (0 = block not in the blend)
     similar_weight: np.ndarray  # float32 per block, sum 1: the blocks' weights in title-to-title similarity
-    hist_indptr: np.ndarray  # CSR (users x titles) of the training scores: known users' profiles and filters
-    hist_items: np.ndarray  # uint16 when the catalog has < 65536 titles, else int32
-    hist_scores: np.ndarray  # float32
     regularization: float
     confidence: ConfidenceMap
     pop_weight: float
@@ -117,19 +115,9 @@ class HybridModel:
         rest = rest[~np.isin(rest, fresh)]
         return np.concatenate([head, fresh, rest])[:k]
 
-    def user_row(self, user_id: int) -> int | None:
-        """Row of a training user, or None when the model does not know the user."""
-        r = int(np.searchsorted(self.user_ids, user_id))
-        return r if r < len(self.user_ids) and self.user_ids[r] == user_id else None
-
-    def history(self, user_ids: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(item_idx, scores) of known users."""
-        rows = np.searchsorted(self.user_ids, user_ids)
-        p = self.hist_indptr
-        return [(self.hist_items[p[r] : p[r + 1]], self.hist_scores[p[r] : p[r + 1]]) for r in rows]
-
     def fold_in(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """Factors of users given as (item_idx, score) histories (implicit's recalculate_user, in numpy)."""
+        """Factors of users given as (item_idx, score) histories (implicit's recalculate_user, in numpy): for a
+        training viewer's own history, the factors training gave them (``model_training.als``)."""
         h = [(np.asarray(i), self.confidence.values(s)) for i, s in histories]
         return fold_in_many(self.item_factors, self.yty, h, self.regularization)
 
@@ -273,12 +261,9 @@ class HybridModel:
                 s[row] = self._blend(s[row], self.content_scores(items, scores, self.blend_weights(items, m)))
         return s
 
-    def score_known(self, user_ids: np.ndarray, mask: np.ndarray | list[np.ndarray | None] | None = None) -> np.ndarray:
-        """Scores over the catalog for training users (``mask`` as in ``_score``)."""
-        rows = np.searchsorted(self.user_ids, user_ids)
-        return self._score(self.user_factors[rows], self.history(user_ids), mask)
-
     def score_new(self, histories: list[tuple[np.ndarray, np.ndarray]],
                   mask: np.ndarray | list[np.ndarray | None] | None = None) -> np.ndarray:
-        """Scores over the catalog for users given only by their ratings (folded in), for lists under ``mask``."""
+        """Scores over the catalog for users given by their ratings (folded in), for lists under ``mask``: new
+        viewers and known ones alike (the model holds nothing per viewer; a known viewer's history comes from
+        the history store, ``reelrec.histories``)."""
         return self._score(self.fold_in(histories), histories, mask)

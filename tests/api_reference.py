@@ -14,11 +14,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import app as app_module
+import numpy as np
 import pyarrow.dataset as ds
 from chalice.test import Client
 from chalicelib.snapshots import MODEL, SnapshotCache
+from chalicelib.viewers import Viewers
 
 from reelrec.audience import RATING_AUDIENCE
+from reelrec.histories import opened
+from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import PLATFORM_NAMES
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
@@ -36,14 +40,17 @@ class FakeClock:
 
 @contextmanager
 def api_client(monkeypatch, lake: str | Path, clock: FakeClock | None = None,
-               models: str | Path | None = None) -> Iterator[Client]:
-    """A ``chalice.test.Client`` (stage ``local`` of functions/.chalice/config.json) over ``lake`` and ``models``
-    (default: an empty models area beside the lake, so no model), fresh caches."""
+               models: str | Path | None = None, users: str | Path | None = None) -> Iterator[Client]:
+    """A ``chalice.test.Client`` (stage ``local`` of functions/.chalice/config.json) over ``lake``, ``models``
+    (default: an empty models area beside the lake, so no model) and the history store ``users`` (default: the
+    ``users`` folder beside the lake), fresh caches."""
     monkeypatch.setenv("REELREC_LAKE", str(lake))
     monkeypatch.setenv("REELREC_MODELS", str(models or Path(lake).parent / "no-models"))
+    monkeypatch.setenv("REELREC_USERS", str(users or Path(lake).parent / "users"))
     monkeypatch.delenv("REELREC_SNAPSHOT_CHECK_SECONDS", raising=False)
     monkeypatch.setattr(app_module, "snapshots", SnapshotCache(clock=clock or FakeClock()))
     monkeypatch.setattr(app_module, "models", SnapshotCache(clock=clock or FakeClock(), source=MODEL))
+    monkeypatch.setattr(app_module, "viewers", Viewers())
     with Client(app_module.app, stage_name="local", project_dir=str(FUNCTIONS_DIR)) as client:
         yield client
 
@@ -53,6 +60,22 @@ def get(client: Client, path: str, **query: object) -> tuple[int, dict]:
     params = {k: v for k, v in query.items() if v is not None}
     response = client.http.get(path + ("?" + urlencode(params) if params else ""))
     return response.status_code, json.loads(response.body)
+
+
+def known_users(users: str | Path) -> np.ndarray:
+    """Every viewer id in a SQLite history store (sorted)."""
+    with opened(str(users)) as store:
+        return store.user_ids()
+
+
+def known_history(artifact: ModelArtifact, users: str | Path, user_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """A stored viewer's (item_idx, scores) in ``artifact``'s item order, titles it lacks left out (the route's
+    rule)."""
+    with opened(str(users)) as store:
+        h = store.get(user_id)
+    assert h is not None, f"viewer {user_id} is not in {users}"
+    rows = artifact.titles.rows_of_keys(h.title_ids)
+    return rows[rows >= 0], np.asarray(h.scores[rows >= 0], np.float32)
 
 
 class Reference:

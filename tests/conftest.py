@@ -44,16 +44,25 @@ if str(FUNCTIONS_DIR) not in sys.path:
 
 @pytest.fixture(scope="session")
 def api_lake(tmp_path_factory) -> Path:
-    """A lake built once by the real ETL from generated data (preset small), for the API tests."""
+    """A lake built once by the real ETL from generated data (preset small), for the API tests; the ETL also
+    builds the viewers' history store beside it (``api_users``)."""
     from datagen import generate
     from etl_job.pipeline import run_etl
     from etl_job.progress import Progress
+    from reelrec.histories import opened
     from reelrec.storage import open_store
 
     root = tmp_path_factory.mktemp("api")
     generate(str(root / "raw"), "small", seed=11)
-    run_etl(open_store(root / "raw"), open_store(root / "lake"), progress=Progress())
+    with opened(str(root / "users"), create=True) as users:
+        run_etl(open_store(root / "raw"), open_store(root / "lake"), progress=Progress(), users=users)
     return root / "lake"
+
+
+@pytest.fixture(scope="session")
+def api_users(api_lake) -> Path:
+    """The history store the ETL built beside ``api_lake`` (a folder holding the SQLite file)."""
+    return api_lake.parent / "users"
 
 
 @pytest.fixture(scope="session")

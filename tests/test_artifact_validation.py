@@ -23,9 +23,10 @@ from model_training import registry
 from reelrec import layout
 from reelrec.artifact_checks import InvalidArtifact
 from reelrec.catalog_snapshot import CatalogSnapshot, write_npz
+from reelrec.histories import History
 from reelrec.model_artifact import ModelArtifact
 from reelrec.storage import open_store
-from tests.api_reference import FakeClock, api_client, get
+from tests.api_reference import FakeClock, api_client, get, known_users
 
 MUTATIONS = ("drop last", "append", "swap", "set low", "set high", "set zero", "reverse", "dtype", "2-D", "remove")
 
@@ -94,9 +95,11 @@ def model_answers(model: ModelArtifact) -> None:
     ids = [model.titles.ids[r].decode() for r in sorted({0, len(model) // 3, len(model) - 1})]
     calls = [lambda: recommend.for_new_user(model, {ids[0]: 5.0, ids[1]: 1.0}, k=10),
              lambda: recommend.similar(model, ids[-1], k=10), lambda: recommend.examples(model)]
-    for user in sorted({int(model.model.user_ids[0]), int(model.model.user_ids[-1])}):
-        calls += [lambda u=user: recommend.for_user(model, u, k=10),
-                  lambda u=user: recommend.for_user(model, u, k=5, platforms=("netflix", "hulu"), type="movie")]
+    t = model.titles
+    stored = History(np.array([t.ids[0], t.ids[len(model) // 2], b"ns99999999"]), np.array([5.0, 2.0, 4.0], np.float32),
+                     np.array([1, 2, 3], np.int64))  # a known viewer's history (one title newer than the model)
+    calls += [lambda: recommend.for_user(model, 1, stored, k=10),
+              lambda: recommend.for_user(model, 1, stored, k=5, platforms=("netflix", "hulu"), type="movie")]
     for call in calls:
         with contextlib.suppress(ApiError):  # a 404 is an answer
             strict_json(call())
@@ -142,10 +145,9 @@ def test_a_broken_snapshot_is_refused_naming_the_array(snapshot_bytes, name, how
 
 @pytest.mark.parametrize("name, how, expected", [
     ("model.item_factors", "drop last", "model.item_factors has"),
-    ("model.user_ids", "swap", "model.user_ids is not sorted"),
-    ("model.hist_items", "set high", "model.hist indices holds values outside"),
+    ("model.feat_t_rows", "set high", "model.feat_t indices holds values outside"),
     ("model.feat_indices", "set low", "model.feat indices holds values outside"),
-    ("model.user_factors", "2-D", "model.user_factors has 1 dimensions"),
+    ("model.yty", "2-D", "model.yty has 1 dimensions"),
     ("model.yty", "dtype", "model.yty has dtype int64"),
     ("titles.genre_indptr", "reverse", "titles.genre indptr"),
     ("titles.ids", "swap", "titles.ids is not sorted"),
@@ -201,27 +203,28 @@ def test_the_api_keeps_the_previous_objects_and_health_says_why(api_lake, api_mo
     model_arrays = arrays_of(model_store.read_bytes(registry.current(model_store)["key"]))
 
     clock = FakeClock()
-    with api_client(monkeypatch, lake, clock, models=str(models)) as c:
+    with api_client(monkeypatch, lake, clock, models=str(models), users=api_lake.parent / "users") as c:
         health = get(c, "/health")[1]
         first, first_model = health["snapshot_version"], health["model"]["snapshot_version"]
         lake_store.write_bytes("serving/catalog/bad.npz", write_npz(mutate(snap_arrays, "ids", "swap", 7)))
         lake_store.write_bytes(layout.CATALOG_POINTER, json.dumps({"version": "bad", "key": "serving/catalog/bad.npz"})
                                .encode())
         model_store.write_bytes("versions/bad/model.npz",
-                                write_npz(mutate(model_arrays, "model.hist_items", "set high", 2), level=None))
+                                write_npz(mutate(model_arrays, "model.feat_indices", "set high", 2), level=None))
         registry.promote(model_store, "bad", "a broken model")
         clock.now += 3600
         status, body = get(c, "/get_count_platform", platform="netflix")
         assert status == 200 and body["count"] > 0
-        user = int(ModelArtifact.from_bytes(write_npz(model_arrays, level=None)).model.user_ids[0])
+        user = int(known_users(api_lake.parent / "users")[0])
         assert get(c, f"/users/{user}/recommendations", k=3)[0] == 200
         health = get(c, "/health")[1]
         assert health["status"] == "ok" and health["snapshot_version"] == first, health
         assert "refused as invalid" in health["refresh_error"] and "ids is not sorted" in health["refresh_error"]
         assert health["model"]["snapshot_version"] == first_model
-        assert "model.hist indices holds values outside" in health["model"]["refresh_error"], health["model"]
+        assert "model.feat indices holds values outside" in health["model"]["refresh_error"], health["model"]
 
-    with api_client(monkeypatch, lake, clock, models=str(models)) as c:  # a fresh container: nothing to fall back on
+    # a fresh container: nothing to fall back on
+    with api_client(monkeypatch, lake, clock, models=str(models), users=api_lake.parent / "users") as c:
         status, body = get(c, "/health")
         assert status == 503 and "refused as invalid" in body["message"] and "ids is not sorted" in body["message"]
         status, body = get(c, "/get_count_platform", platform="netflix")

@@ -13,6 +13,7 @@ from chalicelib import recommend
 
 from model_training import registry
 from reelrec.audience import AUDIENCES, UNKNOWN, allowed, audience_code, audience_codes, of_history
+from reelrec.histories import History, opened
 from reelrec.model_artifact import ModelArtifact
 from reelrec.storage import open_store
 from tests.api_reference import api_client, get
@@ -105,10 +106,18 @@ def test_the_generated_catalog_has_every_audience_and_defaulted_ratings(artifact
     assert codes == {UNKNOWN, KIDS, FAMILY, TEENS, ADULTS}, codes
 
 
+@pytest.fixture(scope="module")
+def viewer(api_users) -> tuple[int, History]:
+    """The first viewer of the history store and their history."""
+    with opened(str(api_users)) as store:
+        uid = int(store.user_ids()[0])
+        return uid, store.get(uid)
+
+
 @pytest.mark.parametrize("audience", ["kids", " Family ", "TEENS"])
-def test_recommendations_keep_to_the_audience_asked_for(client, artifact, audience):
+def test_recommendations_keep_to_the_audience_asked_for(client, artifact, viewer, audience):
     level = AUDIENCES.index(audience.strip().lower())
-    uid = int(artifact.model.user_ids[0])
+    uid = viewer[0]
     rated = rows_with(artifact, ADULTS)[:3]
     ratings = {artifact.titles.ids[r].decode(): 5 for r in rated}
     for status, body in (get(client, f"/users/{uid}/recommendations", audience=audience, k=20),
@@ -138,27 +147,26 @@ def test_a_kids_history_gets_kids_picks_unless_the_ratings_say_otherwise(client,
     assert {TEENS, ADULTS, UNKNOWN} & set(audience_of(artifact, body["items"])), "audience=adults lifts the filter"
 
 
-def test_a_known_viewers_kids_history_is_followed_too(monkeypatch, tmp_path, artifact, api_lake):
+def test_a_known_viewers_kids_history_is_followed_too(monkeypatch, tmp_path, artifact, api_lake, viewer):
     """A copy of the model where one viewer's history is all kids titles."""
-    m, t = artifact.model, artifact.titles
-    uid = int(m.user_ids[0])
-    hist = m.history(np.array([uid]))[0][0]
+    t = artifact.titles
+    uid, history = viewer
+    hist = t.rows_of_keys(history.title_ids)
     codes = t.audience.copy()
     codes[hist] = KIDS
     copy = dataclasses.replace(artifact, titles=dataclasses.replace(t, audience=codes))
-    body = recommend.for_user(copy, uid, k=25)
+    body = recommend.for_user(copy, uid, history, k=25)
     assert (body["audience"], body["audience_from"]) == ("kids", "history")
     assert {int(codes[t.row_of(i["id"])]) for i in body["items"]} == {KIDS}
 
 
-def test_defaulted_ratings_never_pass_kids_or_family(artifact):
+def test_defaulted_ratings_never_pass_kids_or_family(artifact, viewer):
     unknown = artifact.titles.audience == UNKNOWN
     assert unknown.any()
     for audience in ("kids", "family", "teens"):
         assert not allowed(artifact.titles.audience, audience)[unknown].any()
     k = int((~unknown).sum()) + 5  # more than every known title: only the filter keeps the unknown ones out
-    uid = int(artifact.model.user_ids[0])
-    body = recommend.for_user(artifact, uid, k=min(k, 100), audience="family")
+    body = recommend.for_user(artifact, viewer[0], viewer[1], k=min(k, 100), audience="family")
     assert UNKNOWN not in audience_of(artifact, body["items"])
 
 
@@ -186,9 +194,9 @@ def test_search_keeps_to_the_audience(client, artifact):
 
 
 @pytest.mark.parametrize("value", ["toddlers", "", "kid", "18+"])
-def test_a_bad_audience_is_a_400_naming_it(client, artifact, value):
+def test_a_bad_audience_is_a_400_naming_it(client, artifact, viewer, value):
     tid = artifact.titles.ids[0].decode()
-    uid = int(artifact.model.user_ids[0])
+    uid = viewer[0]
     answers = [get(client, f"/users/{uid}/recommendations", audience=value),
                get(client, f"/titles/{tid}/similar", audience=value),
                get(client, "/titles", q="the", audience=value)]

@@ -102,7 +102,7 @@ def test_actor_answer_is_the_name_as_written(client, api_lake):
 
 
 def test_recommendation_cards_and_reasons_use_display_names(client, artifact):
-    known = int(artifact.model.user_ids[0])
+    known = artifact.info["examples"][0]["user_id"]
     status, body = get(client, f"/users/{known}/recommendations", k=10)
     assert status == 200 and body["items"]
     for item in body["items"]:
@@ -115,7 +115,7 @@ def test_recommendation_cards_and_reasons_use_display_names(client, artifact):
 
 # -- my services -------------------------------------------------------------------------------------------
 def test_platforms_filter_recommendations_get_post_and_similar(client, artifact):
-    known = int(artifact.model.user_ids[0])
+    known = artifact.info["examples"][0]["user_id"]
     mine = ("netflix", "hulu")
     codes = [PLATFORMS.index(p) for p in mine]
     status, body = get(client, f"/users/{known}/recommendations", k=20, platforms="Netflix, hulu")
@@ -141,7 +141,7 @@ def test_platforms_filter_recommendations_get_post_and_similar(client, artifact)
     {"platforms": "netflix", "platform": "hulu"},
 ])
 def test_bad_platform_lists_are_a_400_naming_the_parameter(client, artifact, query):
-    known = int(artifact.model.user_ids[0])
+    known = artifact.info["examples"][0]["user_id"]
     status, body = get(client, f"/users/{known}/recommendations", **query)
     assert status == 400 and body["parameter"] in ("platforms", "platform"), body
     assert body["error"] == "BadRequest" and body["message"]

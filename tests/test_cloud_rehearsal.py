@@ -17,6 +17,7 @@ import io
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 from chalice.test import Client
 from moto.events.models import EventPattern
@@ -24,6 +25,7 @@ from moto.events.models import EventPattern
 from datagen import generate
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
+from reelrec.histories import create_table
 from reelrec.lease import acquire
 from reelrec.storage import open_store
 from tests.api_reference import Reference, api_client, get, record
@@ -31,6 +33,7 @@ from tests.test_etl_lambda import load_app, object_created
 
 ROOT = Path(__file__).resolve().parents[1]
 ETL_DIR = ROOT / "etl_job" / "lambda_app"
+USERS = "dynamodb://reelrec-dev-histories"  # the dev stage's history table (REELREC_USERS), created in moto
 TRAINING_DIR = ROOT / "model_training" / "lambda_app"
 BUCKET = "reelrec-dev-data"  # what the dev stages of all three apps point at
 NEW_USER = 900_001
@@ -85,6 +88,7 @@ def add_title(path: Path, show_id: str, title: str) -> None:
 def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps, tmp_path, monkeypatch):
     etl_app, training_app = apps
     aws.create_bucket(Bucket=BUCKET)
+    create_table(boto3.client("dynamodb"), "reelrec-dev-histories")  # the stack's history table
     monkeypatch.setattr("model_training.job.DEFAULT_MAX_EVAL_USERS", 50)
     raw = tmp_path / "raw"
     generate(str(raw), "tiny", seed=7)
@@ -126,7 +130,7 @@ def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps
     rated = [tid for tid in ids if reference.scores.get(tid)]
     assert rated, "the sample should hold rated titles"
     user = int(next(csv.reader(io.StringIO((raw / "ratings" / "2.csv").read_text().splitlines()[1])))[0])
-    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models") as api:
+    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models", users=USERS) as api:
         first = answers(api, reference, ids)
         assert first["got"] == first["want"]
         status, recs = get(api, f"/users/{user}/recommendations", k=5)
@@ -142,6 +146,11 @@ def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps
         + "".join(f"{NEW_USER},4.5,{1700000200 + i},{tid}\n" for i, tid in enumerate(rated[:3])))
     early = upload("ratings/3.csv")  # the new title's rating is quarantined for now (unknown title id)
     assert early["status"] == "ok" and early["totals"]["processed"] == 1, early
+    assert early["histories"] == {**early["histories"], "mode": "incremental", "viewers": 1}, early
+    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models", users=USERS) as api:
+        status, recs = get(api, f"/users/{NEW_USER}/recommendations", k=5)  # known before any retraining
+        assert status == 200 and recs["model_version"] == first_model["version"], recs
+        assert recs["based_on"]["ratings"] == 4 and recs["based_on"]["skipped"] == 0, recs["based_on"]
     add_title(raw / "titles" / "netflix_titles.csv", "s9999", "The Rehearsal Premiere")
     late = upload("titles/netflix_titles.csv")  # the catalog changed: ratings/3.csv is checked again
     assert late["status"] == "ok" and late["totals"]["processed"] >= 2, late
@@ -156,7 +165,7 @@ def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps
     ids += [NEW_TITLE, unrated, *rated[:3]]
     assert reference.title(NEW_TITLE)["score"] == 5.0 and reference.title(NEW_TITLE)["score_count"] == 1
     assert reference.title(unrated)["score"] == 4.0
-    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models") as api:
+    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models", users=USERS) as api:
         second = answers(api, reference, ids)
         assert second["got"] == second["want"]
         assert second["got"]["netflix"][1]["count"] == first["got"]["netflix"][1]["count"] + 1
@@ -177,7 +186,7 @@ def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps
     # same bytes everywhere; no data object, snapshot or pointer is even rewritten (each run rewrites _state.json
     # with the same content)
     assert {k: v for k, v in after.items() if k != manifest} == before
-    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models") as api:
+    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models", users=USERS) as api:
         assert answers(api, reference, ids)["got"] == second["got"]
         assert get(api, "/health")[1] == health
 
@@ -195,7 +204,7 @@ def test_upload_etl_retrain_api_then_new_data_then_the_same_file_again(aws, apps
     (problem,) = cut["problems"]
     assert cut["status"] == "failed" and problem["key"] == "ratings/1.csv", cut
     assert "likely truncated" in problem["error"] and "--allow-shrink" in problem["error"], problem
-    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models") as api:
+    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models", users=USERS) as api:
         assert answers(api, reference, ids)["got"] == second["got"]
     taken = etl.lambda_.invoke("etl", {"allow_shrink": True}).payload
     assert taken["status"] == "ok" and taken["totals"]["processed"] >= 1, taken

@@ -46,13 +46,20 @@ def put_raw(aws, key: str, body: str) -> None:
 
 
 def test_an_event_for_a_raw_file_runs_the_etl_and_on_demand_full_rebuilds(aws, etl_app):
+    import boto3
+
+    from reelrec.histories import create_table, open_histories
+
     aws.create_bucket(Bucket=BUCKET)
+    create_table(boto3.client("dynamodb"), "reelrec-dev-histories")
     put_raw(aws, "titles/netflix_titles.csv", titles_csv({"title": "Alpha"}, {"title": "Beta"}))
     put_raw(aws, "ratings/1.csv", ratings_csv((1, 4.0, 1600000000, "ns1"), (2, 5.0, 1600000000, "ns2")))
     with Client(etl_app.app, stage_name="dev", project_dir=str(APP_DIR)) as client:
         first = client.lambda_.invoke("etl", object_created(client, BUCKET, "raw/ratings/1.csv")).payload
         assert first["status"] == "ok" and first["trigger"] == f"s3://{BUCKET}/raw/ratings/1.csv", first
         assert first["totals"]["processed"] == 2 and first["totals"]["rows_written"] == 4 and not first["problems"]
+        assert first["histories"]["mode"] == "full" and first["histories"]["viewers"] == 2, first
+        assert open_histories("dynamodb://reelrec-dev-histories").get(2).title_ids.tolist() == [b"ns2"]
         again = client.lambda_.invoke("etl", object_created(client, BUCKET, "raw/titles/netflix_titles.csv")).payload
         assert again["status"] == "ok" and again["totals"]["unchanged"] == 2 and again["totals"]["processed"] == 0
         full = client.lambda_.invoke("etl", {"full": True}).payload
@@ -97,7 +104,8 @@ def test_stage_config_and_least_privilege_policy():
         assert settings["autogen_policy"] is False and settings["lambda_timeout"] <= 900
         assert settings["reserved_concurrency"] == 1  # runs take no lock: one at a time
         assert settings["environment_variables"] == {"REELREC_RAW": f"s3://{bucket}/raw",
-                                                     "REELREC_LAKE": f"s3://{bucket}/lake"}
+                                                     "REELREC_LAKE": f"s3://{bucket}/lake",
+                                                     "REELREC_USERS": f"dynamodb://reelrec-{stage}-histories"}
         policy = json.loads((APP_DIR / ".chalice" / settings["iam_policy_file"]).read_text())
         grants = {(a, r) for s in policy["Statement"] for a in s["Action"] for r in s["Resource"]}
         objects = f"arn:aws:s3:::{bucket}/"

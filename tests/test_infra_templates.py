@@ -150,6 +150,7 @@ def test_the_etl_rule_the_schedule_and_the_api_are_wired(stack):
 def test_roles_grant_only_the_actions_and_prefixes_each_function_needs(stack):
     template, stage = stack["template"], stack["stage"]
     bucket = f"arn:aws:s3:::reelrec-{stage}-data"
+    table = f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/reelrec-{stage}-histories"
     fns = resources(template, "AWS::Serverless::Function")
     roles = {name: template["Resources"][fn["Properties"]["Role"]["Fn::GetAtt"][0]] for name, fn in fns.items()}
     for name, role in roles.items():
@@ -159,6 +160,8 @@ def test_roles_grant_only_the_actions_and_prefixes_each_function_needs(stack):
             assert "*" not in action.split(":")[1], (name, action)
             if action.startswith("s3:"):
                 assert resource == bucket or resource.startswith(bucket + "/"), (name, resource)
+            elif action.startswith("dynamodb:"):
+                assert resource == table, (name, resource)
             else:  # logs: this function's own log group only, not arn:aws:logs:*:*:*
                 assert action in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"), (name, action)
                 group = ("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
@@ -184,6 +187,22 @@ def test_roles_grant_only_the_actions_and_prefixes_each_function_needs(stack):
     assert not any("models" in r for _, r in grants(roles["Etl"]))
     assert objects("Etl", "s3:GetObject") == {"raw/titles/*", "raw/ratings/*", "lake/*"}
     assert writes("Etl") == {"lake/*"}
+    # the history table: the API reads it, the ETL writes it, training never touches it
+    def table_actions(name: str) -> set[str]:
+        return {a for a, _ in grants(roles[name]) if a.startswith("dynamodb:")}
+
+    assert table_actions("APIHandler") == {"dynamodb:GetItem", "dynamodb:BatchGetItem"}
+    assert table_actions("Etl") == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                                    "dynamodb:BatchWriteItem"}
+    assert not table_actions("Train") and not table_actions("Retrain")
+    from reelrec.histories import ATTRIBUTES, KEY_SCHEMA
+
+    table_props = template["Resources"]["HistoryTable"]["Properties"]
+    assert table_props["BillingMode"] == "PAY_PER_REQUEST"
+    assert (table_props["KeySchema"], table_props["AttributeDefinitions"]) == (KEY_SCHEMA, ATTRIBUTES)
+    for name in ("APIHandler", "Etl"):
+        env = fns[name]["Properties"]["Environment"]["Variables"]
+        assert env["REELREC_USERS"] == f"dynamodb://reelrec-{stage}-histories", name
 
 
 def test_dry_run_prints_the_package_and_deploy_commands(stack):

@@ -94,7 +94,7 @@ def test_training_on_the_real_data_reports_what_docs_training_md_says(real_lake,
     result = run(open_store(lake), open_store(tmp_path / "models"), log=lambda _: None)
     ev, comparison = result.metrics["evaluation"], result.metrics["comparison"]
     assert ev["known"]["hybrid"]["users"] == 436 and ev["new"]["hybrid"]["users"] == 88
-    for mode, served, plain, als in (("known", 0.1845, 0.1932, 0.1796), ("new", 0.1511, 0.1559, 0.1407)):
+    for mode, served, plain, als in (("known", 0.1848, 0.1926, 0.1795), ("new", 0.1508, 0.1549, 0.1407)):
         assert ev[mode]["hybrid"]["ndcg@10"] == pytest.approx(served, abs=2e-4)
         assert ev[mode][NO_DISCOVERY]["ndcg@10"] == pytest.approx(plain, abs=2e-4)
         assert ev[mode]["pure ALS"]["ndcg@10"] == pytest.approx(als, abs=2e-4)
@@ -110,5 +110,5 @@ def test_training_on_the_real_data_reports_what_docs_training_md_says(real_lake,
     assert all(r["titles"] == 5 for r in suite["personas"].values())
     assert suite["personas"]["kids"] == {"titles": 5, "audience": "family", "all": 1.0, "tv show": 1.0}
     assert all(suite["personas"][p]["all"] >= 0.9 for p in ("horror", "anime", "documentary", "stand-up"))
-    assert (suite["mean all"], suite["mean tv show"]) == (0.7875, 0.975)
+    assert (suite["mean all"], suite["mean tv show"]) == (0.8, 0.975)
     assert (suite["min all"], suite["min tv show"]) == (0.1, 0.8)

@@ -353,49 +353,50 @@ def test_examples_are_known_varied_and_deterministic(client):
     assert len(three) == 3 and three[0] == users[0] and three[-1] == users[-1]  # both ends of the same order
 
 
-def test_examples_liked_enough_titles_and_say_what_their_picks_are_based_on(client, api_models):
+def stored(api_users) -> dict[int, np.ndarray]:
+    """Every stored viewer's scores, by id."""
+    from reelrec.histories import opened
+
+    with opened(str(api_users)) as store:
+        return {int(u): np.asarray(store.get(int(u)).scores) for u in store.user_ids()}
+
+
+def test_examples_liked_enough_titles_and_say_what_their_picks_are_based_on(client, api_users):
     """Issue 13, item 6: "Surprise me" picks viewers who liked (4 or more) at least EXAMPLE_LIKED titles; a known
     viewer's answer lists how many titles they rated and liked, and their best-rated ones."""
-    from chalicelib.recommend import BASED_ON, EXAMPLE_LIKED, LIKED
+    from chalicelib.recommend import BASED_ON
 
-    from model_training import registry
-    from reelrec.model_artifact import ModelArtifact
-    from reelrec.storage import open_store
+    from reelrec.scoring import EXAMPLE_LIKED, LIKED
 
-    store = open_store(api_models)
-    m = ModelArtifact.from_bytes(store.read_bytes(registry.current(store)["key"])).model
-    few = sum(int((s >= LIKED).sum()) < EXAMPLE_LIKED for _, s in m.history(m.user_ids))
+    scores_of = stored(api_users)
+    few = sum(int((s >= LIKED).sum()) < EXAMPLE_LIKED for s in scores_of.values())
     assert few > 0, "every generated viewer liked enough: the rule was not exercised"
     for user in get(client, "/users/examples")[1]["users"]:
-        items, scores = m.history(np.array([user["user_id"]]))[0]
+        scores = scores_of[user["user_id"]]
         assert int((scores >= LIKED).sum()) >= EXAMPLE_LIKED, user
         status, body = get(client, f"/users/{user['user_id']}/recommendations", k=3)
         assert status == 200
         based = body["based_on"]
-        assert based["ratings"] == len(items) and based["liked"] == int((scores >= LIKED).sum())
+        assert based["ratings"] == len(scores) and based["liked"] == int((scores >= LIKED).sum())
         best = sorted(scores.tolist(), reverse=True)[:BASED_ON]
         assert [t["your_score"] for t in based["top"]] == best
         rated = {t["id"] for t in based["top"]}
         assert not rated & {i["id"] for i in body["items"]}  # the picks never repeat what was rated
 
 
-def test_examples_ratings_match_the_model(client, api_models):
-    from model_training import registry
-    from reelrec.model_artifact import ModelArtifact
-    from reelrec.storage import open_store
+def test_examples_come_from_the_sample_training_wrote_and_span_the_raters(client, api_users):
+    """The route reads the sample in the model (no per-viewer data in the API): its viewers are in the store with
+    the counts they had, from the lightest to the heaviest eligible rater."""
+    from reelrec.scoring import EXAMPLE_LIKED, LIKED
 
-    store = open_store(api_models)
-    artifact = ModelArtifact.from_bytes(store.read_bytes(registry.current(store)["key"]))
-    m = artifact.model
-    from chalicelib.recommend import EXAMPLE_LIKED, LIKED
-
-    sizes = dict(zip(m.user_ids.tolist(), np.diff(m.hist_indptr).tolist(), strict=True))
-    liked = {int(u): int((s >= LIKED).sum()) for u, (_, s) in zip(m.user_ids, m.history(m.user_ids), strict=True)}
-    eligible = [n for u, n in sizes.items() if liked[u] >= EXAMPLE_LIKED]
+    scores_of = stored(api_users)
+    eligible = [len(s) for s in scores_of.values() if int((s >= LIKED).sum()) >= EXAMPLE_LIKED]
     body = get(client, "/users/examples", n=50)[1]
     assert len(body["users"]) == min(50, len(eligible))
-    assert all(sizes[u["user_id"]] == u["ratings"] for u in body["users"])
+    assert all(len(scores_of[u["user_id"]]) == u["ratings"] for u in body["users"])
     assert body["users"][0]["ratings"] == min(eligible) and body["users"][-1]["ratings"] == max(eligible)
+    ordered = [(u["ratings"], u["user_id"]) for u in body["users"]]
+    assert ordered == sorted(ordered)
 
 
 @pytest.mark.parametrize("n", ["0", "51", "-1", "two", "1e1"])

@@ -19,6 +19,7 @@ from reelrec import layout
 from reelrec.catalog_snapshot import CatalogSnapshot
 from reelrec.model_artifact import ModelArtifact
 from reelrec.storage import open_store
+from tests.api_reference import known_history, known_users
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"max_eval_users": 200, "log": lambda _: None}
@@ -51,17 +52,16 @@ def test_a_run_writes_a_versioned_model_with_its_report_and_serves_it(api_lake, 
     lake = open_store(api_lake)
     snap = CatalogSnapshot.from_bytes(lake.read_bytes(json.loads(lake.read_bytes(layout.CATALOG_POINTER))["key"]))
     assert (artifact.titles.ids == snap.ids).all() and artifact.info["catalog_version"] == snap.version
-    assert artifact.model.item_factors.dtype == np.float32 and len(artifact.model.user_ids) == metrics["data"]["users"]
+    assert artifact.model.item_factors.dtype == np.float32 and artifact.model.item_factors.shape[0] == len(snap.ids)
 
 
-def test_unrated_titles_get_factors_and_reach_recommendations(api_models):
+def test_unrated_titles_get_factors_and_reach_recommendations(api_models, api_users):
     _, artifact = served(api_models)
     m = artifact.model
     assert (~m.rated).sum() > 0
     assert np.abs(m.item_factors[~m.rated]).sum(axis=1).max() > 0  # mapped from content, not left at zero
-    users = m.user_ids[:300]
-    lists = [m.rank(row, 10, exclude=items) for row, (items, _) in zip(m.score_known(users), m.history(users),
-                                                                        strict=True)]
+    histories = [known_history(artifact, api_users, int(u)) for u in known_users(api_users)[:300]]
+    lists = [m.rank(row, 10, exclude=items) for row, (items, _) in zip(m.score_new(histories), histories, strict=True)]
     assert all(len(lst) == 10 and (~m.rated[lst]).sum() >= 1 for lst in lists)  # the discovery slot
     assert all(len(set(lst.tolist())) == 10 for lst in lists)
     # the report shows what that slot costs: the same hybrid ranked without it
@@ -78,7 +78,7 @@ def test_same_seed_same_model_and_report(api_lake, api_models, tmp_path):
     run(open_store(api_lake), open_store(tmp_path / "again"), **QUIET)
     _, first = served(api_models)
     _, again = served(tmp_path / "again")
-    for name in ("item_factors", "user_factors", "pop_prior", "hist_items", "hist_scores", "feat_data"):
+    for name in ("item_factors", "yty", "pop_prior", "feat_data"):
         np.testing.assert_array_equal(getattr(first.model, name), getattr(again.model, name), err_msg=name)
     # the session model was evaluated on 300 users per mode, this one on 200: compare a like-for-like rerun
     run(open_store(api_lake), open_store(tmp_path / "third"), **QUIET)

@@ -51,7 +51,8 @@ def test_schedule_and_on_demand_invocations_train_gate_and_serve(aws, api_lake, 
         assert again["promoted"] and "not worse" in again["reason"]
 
     # the API reads the promoted model from the same bucket
-    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models") as api:
+    with api_client(monkeypatch, f"s3://{BUCKET}/lake", models=f"s3://{BUCKET}/models",
+                    users=api_lake.parent / "users") as api:
         status, body = get(api, "/health")
         assert status == 200 and body["model"]["snapshot_version"] == again["version"], body
         from model_training.registry import current
@@ -59,7 +60,7 @@ def test_schedule_and_on_demand_invocations_train_gate_and_serve(aws, api_lake, 
         from reelrec.storage import open_store
 
         models = open_store(f"s3://{BUCKET}/models")
-        user = int(ModelArtifact.from_bytes(models.read_bytes(current(models)["key"])).model.user_ids[0])
+        user = ModelArtifact.from_bytes(models.read_bytes(current(models)["key"])).info["examples"][0]["user_id"]
         status, body = get(api, f"/users/{user}/recommendations", k=5)
         assert status == 200 and body["model_version"] == again["version"] and len(body["items"]) == 5, body
 

@@ -79,7 +79,8 @@ class Api:
 def api(api_lake, api_models) -> Iterator[Api]:
     """``chalice local --stage local`` on a free port over the generated lake and model."""
     port = free_port()
-    env = {**os.environ, "REELREC_LAKE": str(api_lake), "REELREC_MODELS": str(api_models), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "REELREC_LAKE": str(api_lake), "REELREC_MODELS": str(api_models),
+           "REELREC_USERS": str(api_lake.parent / "users"), "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [str(CHALICE), "local", "--stage", "local", "--port", str(port), "--no-autoreload"],
         cwd=FUNCTIONS_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

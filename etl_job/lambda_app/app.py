@@ -15,6 +15,7 @@ make a second function with its own concurrency.
 from __future__ import annotations
 
 import logging
+import os
 
 from chalice import Chalice
 
@@ -38,7 +39,7 @@ def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool 
     Expected failures (no raw inputs, an unreadable store) are answered with ``status: error`` and a one-line
     message in the log, not a traceback; anything else propagates so the invocation counts as failed."""
     # imported per call, not at module level: `chalice package` imports this module without pyarrow
-    from etl_job.entry import open_areas, summary_line
+    from etl_job.entry import open_areas, open_users, summary_line
     from etl_job.pipeline import run_etl
     from etl_job.progress import Progress
     from reelrec.lease import LeaseHeld
@@ -46,8 +47,12 @@ def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool 
 
     try:
         raw, lake = open_areas()
-        log.info("etl: %s -> %s (%s%s)", raw.uri, lake.uri, trigger, ", full" if full else "")
-        manifest = run_etl(raw, lake, full=full, progress=Progress(), allow_shrink=allow_shrink)
+        # the stage names its DynamoDB table; without REELREC_USERS no history store is kept (a Lambda has no disk
+        # that outlives it for a local one)
+        users = open_users() if os.environ.get("REELREC_USERS") else None
+        log.info("etl: %s -> %s, histories -> %s (%s%s)", raw.uri, lake.uri, users.uri if users else "none", trigger,
+                 ", full" if full else "")
+        manifest = run_etl(raw, lake, full=full, progress=Progress(), allow_shrink=allow_shrink, users=users)
     except LeaseHeld as exc:
         log.warning("etl not run: %s", exc)
         return {"status": "busy", "message": str(exc)}
@@ -61,6 +66,7 @@ def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool 
         "trigger": trigger,
         "full": full,
         "totals": manifest["totals"],
+        "histories": manifest.get("histories"),
         "seconds": manifest["seconds"],
         "problems": [{"key": i["key"], "status": i["status"], "error": i["error"]}
                      for i in manifest["inputs"] if i["status"] in ("failed", "deferred")],

@@ -17,8 +17,9 @@ from chalicelib import reasons
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.filters import combined, empty_message, masks
 from reelrec.audience import AUDIENCES, KIDS_SAFE, of_history
+from reelrec.histories import History
 from reelrec.model_artifact import ModelArtifact
-from reelrec.scoring import DISLIKE_BELOW
+from reelrec.scoring import DISLIKE_BELOW, LIKED
 
 
 def _filters(model: ModelArtifact, platforms: tuple[str, ...] | None, type: str | None,
@@ -90,18 +91,26 @@ def _best_copy(rows: np.ndarray, scores: np.ndarray) -> int:
     return int(rows[int(np.argmax(scores[rows]))])
 
 
-def for_user(model: ModelArtifact, user_id: int, k: int = 10, platforms: tuple[str, ...] | None = None,
-             type: str | None = None, audience: str | None = None) -> dict:
-    """Recommendations for a user the model was trained on; 404 for anyone else."""
-    row = model.model.user_row(user_id)
-    if row is None:
-        raise NotFound(f"user {user_id} is not known to model {model.version}: users who rated nothing before the "
-                       "last training are new users (POST /recommendations with a few ratings)", user_id=user_id)
-    items, scores = model.model.history(np.array([user_id]))[0]
-    x = model.model.user_factors[row]
-    return {"model_version": model.version, "user_id": user_id,
-            **_answer(model, x, items, scores, k, platforms, type, audience),
-            "based_on": based_on(model, items, scores)}
+def for_user(model: ModelArtifact, user_id: int, history: History | None, k: int = 10,
+             platforms: tuple[str, ...] | None = None, type: str | None = None, audience: str | None = None) -> dict:
+    """Recommendations for a known viewer from their stored ``history``, folded in per request with the same code
+    as a new viewer's ratings (for a training viewer: the factors training gave them). Ratings of titles the model
+    does not know yet (newer than its training) are skipped, and ``based_on`` says how many were used. 404 for a
+    viewer the store has no history of."""
+    if history is None:
+        raise NotFound(f"user {user_id} has no ratings in the history store: someone who has not rated anything is "
+                       "a new user (POST /recommendations with a few ratings)", user_id=user_id)
+    rows = model.titles.rows_of_keys(history.title_ids)
+    used = rows >= 0
+    items, scores = rows[used], np.asarray(history.scores[used], np.float32)
+    x = model.model.fold_in([(items, scores)])[0]
+    out = {"model_version": model.version, "user_id": user_id,
+           **_answer(model, x, items, scores, k, platforms, type, audience),
+           "based_on": {**based_on(model, items, scores), "skipped": int((~used).sum())}}
+    if not used.all():
+        out["based_on"]["skipped_reason"] = (f"{int((~used).sum())} of {len(rows)} ratings are of titles newer than "
+                                             f"model {model.version}; they count after the next training")
+    return out
 
 
 BASED_ON = 5  # titles a known viewer's answer lists from their history
@@ -170,21 +179,11 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[s
     return out
 
 
-LIKED = 4.0  # a rating that says "liked"
-EXAMPLE_LIKED = 5  # an example viewer liked at least this many titles: enough for a list that shows their taste
-
-
 def examples(model: ModelArtifact, n: int = 12) -> dict:
-    """``n`` known users to try, spread evenly over the users who liked (rated 4 or more) at least
-    ``EXAMPLE_LIKED`` titles, ordered by number of ratings (then id): the same answer for the same model, from the
-    lightest to the heaviest raters, each with how many titles they rated (all users when too few qualify)."""
-    m = model.model
-    sizes = np.diff(m.hist_indptr)
-    liked = np.bincount(np.repeat(np.arange(len(sizes)), sizes), weights=m.hist_scores >= LIKED, minlength=len(sizes))
-    order = np.lexsort((m.user_ids, sizes))
-    enough = order[liked[order] >= EXAMPLE_LIKED]
-    order = enough if len(enough) >= min(n, len(order)) else order
-    count = min(n, len(order))
-    picks = order[np.round(np.linspace(0, len(order) - 1, count)).astype(np.int64)] if count else order[:0]
+    """``n`` known viewers to try, spread evenly over the sample the training job wrote (viewers who liked at least
+    ``EXAMPLE_LIKED`` titles, from the lightest to the heaviest raters, ``model_training.examples``): the same
+    answer for the same model, each with how many titles they rated when it was trained."""
+    sample = model.info.get("examples", [])
+    picks = [sample[int(i)] for i in np.round(np.linspace(0, len(sample) - 1, min(n, len(sample))))] if sample else []
     return {"model_version": model.version,
-            "users": [{"user_id": int(m.user_ids[r]), "ratings": int(sizes[r])} for r in picks]}
+            "users": [{"user_id": int(e["user_id"]), "ratings": int(e["ratings"])} for e in picks]}

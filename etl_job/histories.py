@@ -1,0 +1,120 @@
+"""Keep the per-viewer history store (``reelrec.histories``) in step with the lake's ratings.
+
+The lake's numpy ratings parts (``serving/training/``) are the source: a viewer's history is every rating they
+have in the parts the lake owns, the latest per title (the training job's rule, ``model_training.job.latest_only``),
+oldest first. A run rewrites only the viewers it touched (those in parts it loaded or dropped); it records them
+first (``serving/histories/pending/<run id>.npy``) and clears the record once the store has them, so a run that
+stopped half-way is finished by the next one, and a run that changed nothing writes nothing. A store that was never
+built from this lake is built whole.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from reelrec import layout
+from reelrec.catalog_snapshot import TrainingRatings
+from reelrec.histories import History, HistoryStore
+from reelrec.storage import Store
+
+Say = Callable[[str], None]
+
+
+def read_part(lake: Store, key: str, local: Path | None = None) -> TrainingRatings:
+    """One numpy ratings part, from the staging folder when given, else from the lake."""
+    data = local.read_bytes() if local is not None else lake.read_bytes(key)
+    return TrainingRatings.from_bytes(data)
+
+
+def part_users(part: TrainingRatings) -> np.ndarray:
+    """The distinct viewers of a part (sorted)."""
+    return np.unique(part.user_id)
+
+
+def record_pending(lake: Store, run_id: str, users: np.ndarray) -> None:
+    """Note the viewers this run will rewrite, before the lake changes (finished by a later run if this one stops)."""
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(users, np.int64), allow_pickle=False)
+    lake.write_bytes(layout.histories_pending_key(run_id), buf.getvalue())
+
+
+def pending(lake: Store) -> tuple[list[str], np.ndarray]:
+    """Pending records (keys) and the viewers they name (sorted, distinct)."""
+    keys = sorted(i.key for i in lake.list(layout.HISTORIES_PENDING) if i.key.endswith(".npy"))
+    users = [np.load(io.BytesIO(lake.read_bytes(k)), allow_pickle=False) for k in keys]
+    return keys, np.unique(np.concatenate(users)) if users else np.zeros(0, np.int64)
+
+
+def histories(lake: Store, part_keys: list[str], users: np.ndarray | None,
+              local: dict[str, Path] | None = None) -> Iterator[tuple[int, History | None]]:
+    """(viewer, history) for ``users`` (all viewers when None) from these parts; a named viewer with no ratings
+    left gets None (removed from the store)."""
+    local = local or {}
+    cols: dict[str, list[np.ndarray]] = {"user": [], "code": [], "score": [], "time": []}
+    parts_ids, offset = [], 0
+    wanted = None if users is None else np.unique(np.asarray(users, np.int64))
+    for key in sorted(part_keys):
+        part = read_part(lake, key, local.get(key))
+        keep = slice(None) if wanted is None else _member(part.user_id, wanted)
+        cols["user"].append(part.user_id[keep].astype(np.int64))
+        cols["code"].append(part.title_code[keep].astype(np.int64) + offset)
+        cols["score"].append(part.score[keep].astype(np.float32))
+        cols["time"].append(part.timestamp[keep].astype(np.int64))
+        parts_ids.append(part.title_ids)
+        offset += len(part.title_ids)
+    if parts_ids:
+        ids, remap = np.unique(np.concatenate(parts_ids), return_inverse=True)  # one code per title across parts
+    else:
+        ids, remap = np.zeros(0, "S1"), np.zeros(0, np.int64)
+    user = np.concatenate(cols["user"]) if cols["user"] else np.zeros(0, np.int64)
+    code = remap[np.concatenate(cols["code"])] if cols["code"] else np.zeros(0, np.int64)
+    score = np.concatenate(cols["score"]) if cols["score"] else np.zeros(0, np.float32)
+    when = np.concatenate(cols["time"]) if cols["time"] else np.zeros(0, np.int64)
+    row = np.arange(len(user))
+    # the latest rating per (viewer, title), ties: the later row (the training job's latest_only)
+    order = np.lexsort((row, when, code, user))
+    last = np.ones(len(order), bool)
+    last[:-1] = (user[order][1:] != user[order][:-1]) | (code[order][1:] != code[order][:-1])
+    kept = order[last]
+    kept = kept[np.lexsort((row[kept], when[kept], user[kept]))]  # oldest first within a viewer
+    u = user[kept]
+    starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]]) if len(u) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(u)].astype(np.int64)
+    title_ids, scores, times = ids[code[kept]], score[kept], when[kept]
+    for a, b in zip(starts, ends, strict=True):
+        yield int(u[a]), History(title_ids[a:b], scores[a:b], times[a:b])
+    if wanted is not None:
+        for gone in np.setdiff1d(wanted, u[starts] if len(u) else np.zeros(0, np.int64)):
+            yield int(gone), None
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """values in sorted_set (boolean mask), by binary search."""
+    if not len(sorted_set):
+        return np.zeros(len(values), bool)
+    pos = np.clip(np.searchsorted(sorted_set, values), 0, len(sorted_set) - 1)
+    return sorted_set[pos] == values
+
+
+def sync(lake: Store, store: HistoryStore, part_keys: list[str], run_id: str, say: Say) -> dict:
+    """Bring ``store`` up to date: the viewers of the pending records, or everyone when the store was never built
+    from this lake; then clear those records. Returns what it did (the manifest's ``histories``)."""
+    started = time.perf_counter()
+    keys, users = pending(lake)
+    meta = store.meta()
+    full = not meta or meta.get("lake") != lake.uri
+    if not full and not len(users):
+        return {"store": store.uri, "mode": "unchanged", "viewers": 0, "seconds": 0.0}
+    written = store.put_many(histories(lake, part_keys, None if full else users))
+    store.set_meta({"lake": lake.uri, "run_id": run_id})
+    for key in keys:
+        lake.delete(key)
+    seconds = round(time.perf_counter() - started, 3)
+    say(f"histories: {written:,} viewers {'built' if full else 'updated'} in {store.uri} "
+        f"({seconds:.2f} s, {written / max(seconds, 1e-6):,.0f} viewers/s)")
+    return {"store": store.uri, "mode": "full" if full else "incremental", "viewers": written, "seconds": seconds}
