@@ -50,37 +50,54 @@ def pending(lake: Store) -> tuple[list[str], np.ndarray]:
     return keys, np.unique(np.concatenate(users)) if users else np.zeros(0, np.int64)
 
 
+BUCKET_ROWS = 2_000_000  # ratings gathered and sorted at once: bounds the memory of a build at any size
+
+
 def histories(lake: Store, part_keys: list[str], users: np.ndarray | None,
               local: dict[str, Path] | None = None) -> Iterator[tuple[int, History | None]]:
     """(viewer, history) for ``users`` (all viewers when None) from these parts; a named viewer with no ratings
-    left gets None (removed from the store)."""
+    left gets None (removed from the store). The parts are read once; viewers are then gathered in buckets of
+    about ``BUCKET_ROWS`` ratings (by user id modulo the bucket count), so the sort's memory stays bounded."""
     local = local or {}
-    cols: dict[str, list[np.ndarray]] = {"user": [], "code": [], "score": [], "time": []}
-    parts_ids, offset = [], 0
     wanted = None if users is None else np.unique(np.asarray(users, np.int64))
+    parts, parts_ids, offset = [], [], 0
     for key in sorted(part_keys):
         part = read_part(lake, key, local.get(key))
         keep = slice(None) if wanted is None else _member(part.user_id, wanted)
-        cols["user"].append(part.user_id[keep].astype(np.int64))
-        cols["code"].append(part.title_code[keep].astype(np.int64) + offset)
-        cols["score"].append(part.score[keep].astype(np.float32))
-        cols["time"].append(part.timestamp[keep].astype(np.int64))
+        parts.append((part.user_id[keep].astype(np.int64), part.title_code[keep].astype(np.int64) + offset,
+                      part.score[keep].astype(np.float32), part.timestamp[keep].astype(np.int64)))
         parts_ids.append(part.title_ids)
         offset += len(part.title_ids)
     if parts_ids:
         ids, remap = np.unique(np.concatenate(parts_ids), return_inverse=True)  # one code per title across parts
     else:
         ids, remap = np.zeros(0, "S1"), np.zeros(0, np.int64)
-    user = np.concatenate(cols["user"]) if cols["user"] else np.zeros(0, np.int64)
-    code = remap[np.concatenate(cols["code"])] if cols["code"] else np.zeros(0, np.int64)
-    score = np.concatenate(cols["score"]) if cols["score"] else np.zeros(0, np.float32)
-    when = np.concatenate(cols["time"]) if cols["time"] else np.zeros(0, np.int64)
+    total = sum(len(p[0]) for p in parts)
+    buckets = max(1, -(-total // BUCKET_ROWS))
+    for bucket in range(buckets):
+        chosen = [(p, p[0] % buckets == bucket) if buckets > 1 else (p, slice(None)) for p in parts]
+        user = np.concatenate([p[0][m] for p, m in chosen]) if parts else np.zeros(0, np.int64)
+        code = remap[np.concatenate([p[1][m] for p, m in chosen])] if parts else np.zeros(0, np.int64)
+        score = np.concatenate([p[2][m] for p, m in chosen]) if parts else np.zeros(0, np.float32)
+        when = np.concatenate([p[3][m] for p, m in chosen]) if parts else np.zeros(0, np.int64)
+        yield from _grouped(ids, user, code, score, when)
+    if wanted is not None:
+        present = np.unique(np.concatenate([p[0] for p in parts])) if parts else np.zeros(0, np.int64)
+        for gone in np.setdiff1d(wanted, present):
+            yield int(gone), None
+
+
+def _grouped(ids: np.ndarray, user: np.ndarray, code: np.ndarray, score: np.ndarray,
+             when: np.ndarray) -> Iterator[tuple[int, History]]:
+    """Per viewer: the latest rating per title (ties: the later row, the training job's ``latest_only``), oldest
+    first. Rows are in part order, which is what "later row" means."""
     row = np.arange(len(user))
-    # the latest rating per (viewer, title), ties: the later row (the training job's latest_only)
     order = np.lexsort((row, when, code, user))
+    su, sc = user[order], code[order]
     last = np.ones(len(order), bool)
-    last[:-1] = (user[order][1:] != user[order][:-1]) | (code[order][1:] != code[order][:-1])
+    last[:-1] = (su[1:] != su[:-1]) | (sc[1:] != sc[:-1])
     kept = order[last]
+    del order, su, sc, last
     kept = kept[np.lexsort((row[kept], when[kept], user[kept]))]  # oldest first within a viewer
     u = user[kept]
     starts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]]) if len(u) else np.zeros(0, np.int64)
@@ -88,9 +105,6 @@ def histories(lake: Store, part_keys: list[str], users: np.ndarray | None,
     title_ids, scores, times = ids[code[kept]], score[kept], when[kept]
     for a, b in zip(starts, ends, strict=True):
         yield int(u[a]), History(title_ids[a:b], scores[a:b], times[a:b])
-    if wanted is not None:
-        for gone in np.setdiff1d(wanted, u[starts] if len(u) else np.zeros(0, np.int64)):
-            yield int(gone), None
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:

@@ -311,3 +311,30 @@ def test_a_known_viewer_answer_follows_a_rating_landed_after_training(etl_areas,
         assert status == 200 and newer["based_on"]["ratings"] == len(old) + 1 and newer["based_on"]["skipped"] == 1
         assert "newer than model" in newer["based_on"]["skipped_reason"]
         assert newer["items"] == after["items"]
+
+
+def test_the_cli_keeps_the_store_and_refuses_one_it_cannot_open(etl_areas, capsys):
+    from etl_job.__main__ import main
+
+    raw, lake, users_uri = etl_areas
+    assert main(["--raw", str(raw), "--lake", lake.uri, "--users", users_uri]) == 0
+    said = capsys.readouterr()
+    assert "histories full:" in said.err + said.out
+    with opened(users_uri) as store:
+        assert store.meta()["lake"] == lake.uri
+    assert main(["--raw", str(raw), "--lake", lake.uri, "--users", "s3://bucket/users"]) == 1
+    err = capsys.readouterr()
+    assert "dynamodb://" in err.err + err.out and "Traceback" not in err.err + err.out
+
+
+def test_gathering_in_buckets_gives_the_same_histories(etl_areas, monkeypatch):
+    from etl_job import histories as gather
+
+    raw, lake, users_uri = etl_areas
+    run(raw, lake, users_uri)
+    parts = sorted(i.key for i in lake.list(layout.TRAINING_RATINGS) if i.key.endswith(".npz"))
+    whole = dict(gather.histories(lake, parts, None))
+    monkeypatch.setattr(gather, "BUCKET_ROWS", 100)  # ~30 buckets for the tiny preset's ratings
+    bucketed = dict(gather.histories(lake, parts, None))
+    assert whole.keys() == bucketed.keys() and len(whole) > 10
+    assert all(same(whole[u], bucketed[u]) for u in whole)
