@@ -53,36 +53,29 @@ def pending(lake: Store) -> tuple[list[str], np.ndarray]:
 BUCKET_ROWS = 2_000_000  # ratings gathered and sorted at once: bounds the memory of a build at any size
 
 
-def histories(lake: Store, part_keys: list[str], users: np.ndarray | None,
-              local: dict[str, Path] | None = None) -> Iterator[tuple[int, History | None]]:
+def histories(lake: Store, part_keys: list[str], users: np.ndarray | None) -> Iterator[tuple[int, History | None]]:
     """(viewer, history) for ``users`` (all viewers when None) from these parts; a named viewer with no ratings
     left gets None (removed from the store). The parts are read once; viewers are then gathered in buckets of
     about ``BUCKET_ROWS`` ratings (by user id modulo the bucket count), so the sort's memory stays bounded."""
-    local = local or {}
     wanted = None if users is None else np.unique(np.asarray(users, np.int64))
     parts, parts_ids, offset = [], [], 0
     for key in sorted(part_keys):
-        part = read_part(lake, key, local.get(key))
-        keep = slice(None) if wanted is None else _member(part.user_id, wanted)
+        part = read_part(lake, key)
+        keep = slice(None) if wanted is None else np.isin(part.user_id, wanted)
         parts.append((part.user_id[keep].astype(np.int64), part.title_code[keep].astype(np.int64) + offset,
                       part.score[keep].astype(np.float32), part.timestamp[keep].astype(np.int64)))
         parts_ids.append(part.title_ids)
         offset += len(part.title_ids)
-    if parts_ids:
+    present = np.zeros(0, np.int64)
+    if parts:
         ids, remap = np.unique(np.concatenate(parts_ids), return_inverse=True)  # one code per title across parts
-    else:
-        ids, remap = np.zeros(0, "S1"), np.zeros(0, np.int64)
-    total = sum(len(p[0]) for p in parts)
-    buckets = max(1, -(-total // BUCKET_ROWS))
-    for bucket in range(buckets):
-        chosen = [(p, p[0] % buckets == bucket) if buckets > 1 else (p, slice(None)) for p in parts]
-        user = np.concatenate([p[0][m] for p, m in chosen]) if parts else np.zeros(0, np.int64)
-        code = remap[np.concatenate([p[1][m] for p, m in chosen])] if parts else np.zeros(0, np.int64)
-        score = np.concatenate([p[2][m] for p, m in chosen]) if parts else np.zeros(0, np.float32)
-        when = np.concatenate([p[3][m] for p, m in chosen]) if parts else np.zeros(0, np.int64)
-        yield from _grouped(ids, user, code, score, when)
+        buckets = max(1, -(-sum(len(p[0]) for p in parts) // BUCKET_ROWS))
+        for bucket in range(buckets):
+            chosen = [(p, p[0] % buckets == bucket) if buckets > 1 else (p, slice(None)) for p in parts]
+            user, code, score, when = (np.concatenate([p[c][m] for p, m in chosen]) for c in range(4))
+            yield from _grouped(ids, user, remap[code], score, when)
+        present = np.unique(np.concatenate([p[0] for p in parts]))
     if wanted is not None:
-        present = np.unique(np.concatenate([p[0] for p in parts])) if parts else np.zeros(0, np.int64)
         for gone in np.setdiff1d(wanted, present):
             yield int(gone), None
 
@@ -105,14 +98,6 @@ def _grouped(ids: np.ndarray, user: np.ndarray, code: np.ndarray, score: np.ndar
     title_ids, scores, times = ids[code[kept]], score[kept], when[kept]
     for a, b in zip(starts, ends, strict=True):
         yield int(u[a]), History(title_ids[a:b], scores[a:b], times[a:b])
-
-
-def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """values in sorted_set (boolean mask), by binary search."""
-    if not len(sorted_set):
-        return np.zeros(len(values), bool)
-    pos = np.clip(np.searchsorted(sorted_set, values), 0, len(sorted_set) - 1)
-    return sorted_set[pos] == values
 
 
 def sync(lake: Store, store: HistoryStore, part_keys: list[str], run_id: str, say: Say) -> dict:

@@ -47,10 +47,9 @@ def user_index(user_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def confidence_matrix(
-    ratings: Ratings, n_items: int, cmap: ConfidenceMap | None
+    ratings: Ratings, n_items: int, cmap: ConfidenceMap
 ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Users x items CSR of signed confidences (raw scores when cmap is None; repeated ratings: the latest
-    wins) and the sorted user ids."""
+    """Users x items CSR of signed confidences (repeated ratings: the latest wins) and the sorted user ids."""
     user_ids, rows = user_index(ratings.user_ids)
     if ratings.unique_pairs:  # the job dedupes at load: no sort needed here
         r, i, scores = rows, ratings.item_idx.astype(np.int64), ratings.scores
@@ -60,7 +59,7 @@ def confidence_matrix(
         last = np.ones(len(order), bool)
         last[:-1] = (r[1:] != r[:-1]) | (i[1:] != i[:-1])
         r, i, scores = r[last], i[last], ratings.scores[order][last]
-    vals = scores.astype(np.float32) if cmap is None else cmap.values(scores)
+    vals = cmap.values(scores)
     m = sp.csr_matrix((vals, (r, i)), shape=(len(user_ids), n_items), dtype=np.float32)
     m.sort_indices()
     return m, user_ids

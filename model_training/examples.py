@@ -6,15 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from model_training.data import Ratings
-from reelrec.scoring import EXAMPLE_LIKED, LIKED
+from reelrec.scoring import EXAMPLE_LIKED, LIKED, spread
 
 SAMPLE = 200  # viewers kept: the route picks up to 50 of them, spread the same way
-
-
-def spread(count: int, n: int) -> np.ndarray:
-    """``n`` positions spread evenly over ``range(count)`` (first and last included), fewer when count < n."""
-    n = min(n, count)
-    return np.round(np.linspace(0, count - 1, n)).astype(np.int64) if n else np.zeros(0, np.int64)
 
 
 def example_viewers(ratings: Ratings, n: int = SAMPLE) -> list[dict]:

@@ -178,11 +178,6 @@ class SqliteHistories:
             rows = self._conn().execute("SELECT user_id FROM histories ORDER BY user_id").fetchall()
         return np.array([r[0] for r in rows], np.int64)
 
-    def count(self) -> int:
-        """Number of viewers stored."""
-        with self._lock:
-            return int(self._conn().execute("SELECT COUNT(*) FROM histories").fetchone()[0])
-
     def close(self) -> None:
         """Close the connection (the next use reopens it)."""
         with self._lock:

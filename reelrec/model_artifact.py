@@ -102,8 +102,7 @@ class TitleInfo:
     def rows_of(self, title_ids: list[str]) -> np.ndarray:
         """Item indices of several ids (-1 for unknown ones)."""
         keys = np.array([t.encode("utf-8", "replace") for t in title_ids], dtype="S") if title_ids else np.zeros(0, "S1")
-        pos = np.clip(np.searchsorted(self.ids, keys), 0, max(len(self.ids) - 1, 0))
-        return np.where(self.ids[pos] == keys, pos, -1) if len(self.ids) else np.full(len(keys), -1)
+        return self.rows_of_keys(keys)
 
     def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
         """Item indices of ids given as bytes (a stored history's ``title_ids``), -1 for ids the model lacks."""

@@ -34,6 +34,13 @@ EXAMPLE_LIKED = 5  # an example viewer liked at least this many titles: enough f
 WALK_SHARE = 0.25  # content scores walk the profile's columns unless that touches more than this share of the matrix
 
 
+def spread(count: int, n: int) -> np.ndarray:
+    """``n`` positions spread evenly over ``range(count)`` (first and last included), fewer when count < n: how the
+    example viewers are sampled (training) and picked (the API)."""
+    n = min(n, count)
+    return np.round(np.linspace(0, count - 1, n)).astype(np.int64) if n else np.zeros(0, np.int64)
+
+
 def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the entries of these rows of a compressed sparse matrix (concatenated), and each row's length."""
     starts = indptr[rows]

@@ -19,7 +19,7 @@ from chalicelib.filters import combined, empty_message, masks
 from reelrec.audience import AUDIENCES, KIDS_SAFE, of_history
 from reelrec.histories import History
 from reelrec.model_artifact import ModelArtifact
-from reelrec.scoring import DISLIKE_BELOW, LIKED
+from reelrec.scoring import DISLIKE_BELOW, LIKED, spread
 
 
 def _filters(model: ModelArtifact, platforms: tuple[str, ...] | None, type: str | None,
@@ -104,13 +104,13 @@ def for_user(model: ModelArtifact, user_id: int, history: History | None, k: int
     used = rows >= 0
     items, scores = rows[used], np.asarray(history.scores[used], np.float32)
     x = model.model.fold_in([(items, scores)])[0]
-    out = {"model_version": model.version, "user_id": user_id,
-           **_answer(model, x, items, scores, k, platforms, type, audience),
-           "based_on": {**based_on(model, items, scores), "skipped": int((~used).sum())}}
-    if not used.all():
-        out["based_on"]["skipped_reason"] = (f"{int((~used).sum())} of {len(rows)} ratings are of titles newer than "
-                                             f"model {model.version}; they count after the next training")
-    return out
+    skipped = len(rows) - len(items)
+    basis = {**based_on(model, items, scores), "skipped": skipped}
+    if skipped:
+        basis["skipped_reason"] = (f"{skipped} of {len(rows)} ratings are of titles newer than model "
+                                   f"{model.version}; they count after the next training")
+    return {"model_version": model.version, "user_id": user_id,
+            **_answer(model, x, items, scores, k, platforms, type, audience), "based_on": basis}
 
 
 BASED_ON = 5  # titles a known viewer's answer lists from their history
@@ -184,6 +184,6 @@ def examples(model: ModelArtifact, n: int = 12) -> dict:
     ``EXAMPLE_LIKED`` titles, from the lightest to the heaviest raters, ``model_training.examples``): the same
     answer for the same model, each with how many titles they rated when it was trained."""
     sample = model.info.get("examples", [])
-    picks = [sample[int(i)] for i in np.round(np.linspace(0, len(sample) - 1, min(n, len(sample))))] if sample else []
+    picks = [sample[int(i)] for i in spread(len(sample), n)]
     return {"model_version": model.version,
             "users": [{"user_id": int(e["user_id"]), "ratings": int(e["ratings"])} for e in picks]}

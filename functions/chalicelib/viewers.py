@@ -23,11 +23,6 @@ class Viewers:
         self._store: HistoryStore | None = None
         self._lock = threading.Lock()
 
-    def reset(self) -> None:
-        """Forget the store: the next request opens it again."""
-        with self._lock:
-            self._store = None
-
     def _open(self) -> HistoryStore:
         with self._lock:
             if self._store is None:
