@@ -5,40 +5,79 @@ Nothing is read at import time (``chalice package`` imports this module): the sn
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from chalice import Chalice, Response
-from chalicelib import page, params, queries, recommend, search
+from chalice.app import Request
+from chalicelib import openapi, page, params, queries, recommend, search
 from chalicelib.errors import ApiError, Unavailable
 from chalicelib.snapshots import MODEL, SnapshotCache
 from chalicelib.viewers import Viewers
 
-app = Chalice(app_name="reelrec-api")
+from reelrec import logs
+
+app = Chalice(app_name="reelrec-api", configure_logs=False)  # its log propagates to our one channel
 snapshots = SnapshotCache()  # one per container; opens the store lazily
 models = SnapshotCache(source=MODEL)  # the served recommendation model, likewise
 viewers = Viewers()  # known viewers' histories (REELREC_USERS), read per request
+spec = openapi.Spec(title="reelrec API", version="1")
+logs.configure()  # LOG_LEVEL; JSON lines with the request id in Lambda
 log = logging.getLogger("reelrec.api")
-log.setLevel(logging.INFO)
 
-INTERNAL_ERROR = {"error": "InternalError", "message": "unexpected server error; it has been logged"}
+REQUEST_ID_HEADER = "X-Request-Id"
 
 
-def json_errors(view: Callable[..., object]) -> Callable[..., object]:
-    """Answer an ``ApiError`` with its status and JSON body, and any other exception with a logged JSON 500."""
+def internal_error(rid: str) -> dict:
+    """The 500 body: no detail of the failure (it is in the logs), and how to find it there."""
+    return {"error": "InternalError", "request_id": rid,
+            "message": f"unexpected server error; it was logged with request id {rid}: search the API's logs for it "
+                       f"(CloudWatch Logs Insights: filter requestId = \"{rid}\")"}
 
-    @functools.wraps(view)
-    def wrapper(*args: object, **kwargs: object) -> object:
+
+def request_id_of(request: Request) -> str:
+    """The Lambda invocation's request id (also the ``requestId`` of Lambda's own log lines); a fresh id when there
+    is no Lambda context."""
+    rid = getattr(getattr(request, "lambda_context", None), "aws_request_id", None)
+    return rid if isinstance(rid, str) and rid else uuid.uuid4().hex
+
+
+@app.middleware("http")
+def errors_and_request_ids(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Every request: its id on every log line and in the ``X-Request-Id`` header; an ``ApiError`` answered with its
+    status and JSON body, anything else with a JSON 500 naming the request id (Chalice logs the traceback)."""
+    rid = request_id_of(event)
+    with logs.request_scope(rid):
         try:
-            return view(*args, **kwargs)
+            response = get_response(event)
         except ApiError as err:
-            return Response(body=err.body(), status_code=err.status)
-        except Exception:
-            log.exception("unexpected error in %s", view.__name__)
-            return Response(body=INTERNAL_ERROR, status_code=500)
+            response = Response(body={**err.body(), "request_id": rid}, status_code=err.status)
+        except Exception:  # a ChaliceUnhandledError that is not ours: nothing else reaches here
+            log.exception("unexpected error in %s", event.path)
+            response = Response(body=internal_error(rid), status_code=500)
+        else:
+            body = response.body
+            if response.status_code == 500 and isinstance(body, dict) and body.get("Code") == "InternalServerError":
+                response = Response(body=internal_error(rid), status_code=500)  # Chalice logged the traceback
+        response.headers[REQUEST_ID_HEADER] = rid
+        if response.status_code >= 500:
+            log.error("%s %s -> %s", event.method, event.path, response.status_code)
+        return response
 
-    return wrapper
+
+def route(path: str, query: params.Route = params.NO_PARAMS, methods: Iterable[str] = ("GET",),
+          path_params: dict[str, Callable[..., Any]] | None = None, body: Callable[[], dict[str, Any]] | None = None,
+          errors: Iterable[str] = ("400", "404", "500", "503"), content_type: str = "application/json"
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``app.route`` that also documents the route in ``spec`` (GET /openapi.json) from the rules it enforces."""
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        spec.add(path, methods, view, query, path_params, body, errors, content_type)
+        return app.route(path, methods=list(methods))(view)
+
+    return register
 
 
 def answer(route: params.Route, query: Callable[..., dict], *args: object) -> dict:
@@ -47,51 +86,44 @@ def answer(route: params.Route, query: Callable[..., dict], *args: object) -> di
     return query(snapshots.get(), *args, **kwargs)
 
 
-@app.route("/get_max_duration")
-@json_errors
+@route("/get_max_duration", params.MAX_DURATION)
 def get_max_duration() -> dict:
     """Longest title (or show with most seasons), optionally filtered by year, platform and duration_type."""
     return answer(params.MAX_DURATION, queries.get_max_duration)
 
 
-@app.route("/get_score_count")
-@json_errors
+@route("/get_score_count", params.SCORE_COUNT)
 def get_score_count() -> dict:
     """Number of movies of a platform and year whose mean score is strictly above ``scored``."""
     return answer(params.SCORE_COUNT, queries.get_score_count)
 
 
-@app.route("/get_count_platform")
-@json_errors
+@route("/get_count_platform", params.COUNT_PLATFORM)
 def get_count_platform() -> dict:
     """Number of movies (and tv shows) of a platform."""
     return answer(params.COUNT_PLATFORM, queries.get_count_platform)
 
 
-@app.route("/get_actor")
-@json_errors
+@route("/get_actor", params.ACTOR)
 def get_actor() -> dict:
     """Cast member in most titles of a platform released in a year."""
     return answer(params.ACTOR, queries.get_actor)
 
 
-@app.route("/questions")
-@json_errors
+@route("/questions", errors=("400", "500", "503"))
 def questions() -> dict:
     """Starting values for the catalog questions that give an answer, chosen from the data (the web page's forms)."""
     params.NO_PARAMS.parse(app.current_request.query_params)
     return queries.question_defaults(snapshots.get())
 
 
-@app.route("/titles/{id}")
-@json_errors
+@route("/titles/{id}", params.TITLE, path_params={"id": params.title_id})
 def get_title(id: str) -> dict:
     """One title as people read it, with its score and where it can be watched (``platforms`` optional)."""
     return answer(params.TITLE, queries.get_title, params.title_id(id))
 
 
-@app.route("/users/{user_id}/recommendations")
-@json_errors
+@route("/users/{user_id}/recommendations", params.RECOMMEND, path_params={"user_id": params.user_id})
 def user_recommendations(user_id: str) -> dict:
     """Ranked titles a known user has not rated yet, from their history in the history store; ``k``, ``platform``
     or ``platforms``, ``type`` and ``audience`` optional."""
@@ -101,8 +133,7 @@ def user_recommendations(user_id: str) -> dict:
     return recommend.for_user(model, uid, viewers.get(uid), **kwargs)
 
 
-@app.route("/recommendations", methods=["POST"])
-@json_errors
+@route("/recommendations", methods=("POST",), body=params.new_user_body_schema)
 def new_user_recommendations() -> dict:
     """Recommendations for a new user from the JSON body's ``ratings`` (title id -> score 0.5-5); ``k``,
     ``platform(s)``, ``type`` and ``audience`` optional."""
@@ -111,8 +142,7 @@ def new_user_recommendations() -> dict:
     return recommend.for_new_user(models.get(), **body)
 
 
-@app.route("/titles/{id}/similar")
-@json_errors
+@route("/titles/{id}/similar", params.SIMILAR, path_params={"id": params.title_id})
 def similar_titles(id: str) -> dict:
     """Titles like this one, rated or not, never a copy of it; ``k``, ``platforms`` and ``audience`` optional (a kids or
     family title's similar titles stay in its audience unless one is asked for)."""
@@ -121,8 +151,7 @@ def similar_titles(id: str) -> dict:
     return recommend.similar(models.get(), tid, **kwargs)
 
 
-@app.route("/titles")
-@json_errors
+@route("/titles", params.SEARCH)
 def search_titles() -> dict:
     """Titles (one per work) whose name, cast or director matches ``q`` as people type it, best matches first;
     ``limit``, ``offset``, ``platform(s)`` and ``audience`` optional."""
@@ -130,16 +159,14 @@ def search_titles() -> dict:
     return search.search_titles(snapshots.get(), **kwargs)
 
 
-@app.route("/users/examples")
-@json_errors
+@route("/users/examples", params.EXAMPLES)
 def example_users() -> dict:
     """A few known users to try (spread over how much they rated); ``n`` optional."""
     kwargs = params.EXAMPLES.parse(app.current_request.query_params)
     return recommend.examples(models.get(), **kwargs)
 
 
-@app.route("/")
-@json_errors
+@route("/", errors=("500",), content_type="text/html")
 def index() -> Response:
     """The web page (HTML with its CSS and JavaScript inline) that calls the routes above. Query parameters are
     ignored: a link with ``?utm_source=...`` still opens the page."""
@@ -147,11 +174,11 @@ def index() -> Response:
     return Response(body=web.html, headers=dict(web.headers), status_code=200)
 
 
-@app.route("/health")
-@json_errors
+@route("/health", errors=("400", "500", "503"))
 def health() -> dict | Response:
-    """``ok`` with the snapshot version in use and when it was checked; 503 while there is no snapshot.
-    The model's state is reported under ``model`` (no model yet only disables the recommendation routes)."""
+    """``ok`` with the catalog snapshot in use, its age (``age_seconds``: how old the data is) and when it was checked;
+    503 while there is no snapshot. The model's state and age are reported under ``model`` (no model yet only
+    disables the recommendation routes)."""
     params.NO_PARAMS.parse(app.current_request.query_params)
     try:
         models.get()
@@ -161,6 +188,14 @@ def health() -> dict | Response:
     try:
         snapshots.get()
     except Unavailable as err:
-        return Response(body={**err.body(), "status": "unavailable", **snapshots.status(), "model": model},
-                        status_code=503)
+        return Response(body={**err.body(), "status": "unavailable", **snapshots.status(), "model": model,
+                              "request_id": logs.request_id()}, status_code=503)
     return {"status": "ok", **snapshots.status(), "model": model}
+
+
+@route("/openapi.json", errors=("400", "500"))
+def openapi_document() -> dict:
+    """This API's OpenAPI 3 document: every route with the parameters and bodies it accepts (the same rules it
+    enforces) and its error bodies."""
+    params.NO_PARAMS.parse(app.current_request.query_params)
+    return spec.document()

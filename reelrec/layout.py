@@ -12,6 +12,8 @@ Both the lake and the models area: ``_lease/<generation>.json`` (reelrec.lease: 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import PurePosixPath
 
 RAW_TITLES = "titles/"
@@ -86,3 +88,15 @@ def aggregates_key(raw_key: str) -> str:
 
 def training_ratings_key(raw_key: str) -> str:
     return f"{TRAINING_RATINGS}{stem(raw_key)}.npz"
+
+
+_VERSION_TIME = re.compile(r"(\d{8}T\d{6})(\d{6})?Z")
+
+
+def version_time(version: str | None) -> dt.datetime | None:
+    """When a catalog snapshot (ETL run id ``YYYYmmddTHHMMSSffffffZ-...``) or a model version (``YYYYmmddTHHMMSSZ-...``)
+    was made, from its name (both are named by their UTC start time so that they sort by it); None for other names."""
+    match = _VERSION_TIME.match(version or "")
+    if match is None:
+        return None
+    return dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)

@@ -55,6 +55,9 @@ def api_client(monkeypatch, lake: str | Path, clock: FakeClock | None = None,
         yield client
 
 
+BAD_REQUEST_KEYS = {"error", "message", "parameter", "value", "allowed", "request_id"}  # every 400 body
+
+
 def get(client: Client, path: str, **query: object) -> tuple[int, dict]:
     """GET ``path`` with ``query`` (None values left out); the status and the JSON body."""
     params = {k: v for k, v in query.items() if v is not None}

@@ -74,3 +74,12 @@ def api_models(api_lake, tmp_path_factory) -> Path:
     models = tmp_path_factory.mktemp("models") / "models"
     run(open_store(api_lake), open_store(models), max_eval_users=300, log=lambda _: None)
     return models
+
+
+@pytest.fixture(scope="module")
+def client(api_lake, api_models):
+    """An API test client over ``api_lake`` and the model trained on it (a module may override it with its own)."""
+    from tests.api_reference import api_client
+
+    with pytest.MonkeyPatch.context() as mp, api_client(mp, api_lake, models=api_models) as c:
+        yield c

@@ -12,7 +12,7 @@ from chalicelib.snapshots import SnapshotCache
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.api_reference import FUNCTIONS_DIR
+from tests.api_reference import BAD_REQUEST_KEYS, FUNCTIONS_DIR
 
 ROUTES = {  # path -> (its query parameters, keys of a 200 body)
     "/get_max_duration": (("year", "platform", "duration_type"),
@@ -20,13 +20,13 @@ ROUTES = {  # path -> (its query parameters, keys of a 200 body)
     "/get_score_count": (("platform", "scored", "year"), {"platform", "scored", "year", "count"}),
     "/get_count_platform": (("platform",), {"platform", "count", "tv_shows"}),
     "/get_actor": (("platform", "year"), {"platform", "year", "actor", "count"}),
-    "/health": ((), {"status", "snapshot_version", "titles", "loaded_at", "checked_at", "check_seconds",
-                     "refresh_error", "model"}),
+    "/health": ((), {"status", "snapshot_version", "titles", "loaded_at", "checked_at", "check_seconds", "made_at",
+                     "age_seconds", "refresh_error", "model"}),
 }
 TITLE_KEYS = {"id", "platform", "show_id", "type", "title", "director", "cast", "country", "listed_in", "description",
               "rating", "date_added", "release_year", "duration_int", "duration_type", "score", "score_count",
               "platform_name", "available_on", "rating_defaulted", "audience"}
-ERROR_KEYS = {400: {"error", "message", "parameter", "value", "allowed"}, 404: {"error", "message"}}
+ERROR_KEYS = {400: BAD_REQUEST_KEYS, 404: {"error", "message", "request_id"}}
 
 NASTY = st.sampled_from([
     "", " ", "netflix", " NetFlix ", "HULU", "amazon\x00", "2019", " 2019 ", "2019.5", "2019.0", "02019", "1e3",

@@ -27,11 +27,10 @@ from reelrec.histories import opened
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import CONTENT_BLOCKS, PLATFORMS, TITLE_TYPES
 from reelrec.storage import open_store
-from tests.api_reference import Reference, api_client, get, known_history, known_users
+from tests.api_reference import BAD_REQUEST_KEYS, Reference, api_client, get, known_history, known_users
 
 JSON = {"content-type": "application/json"}
 ITEM_KEYS = {"id", "title", "platform", "type", "release_year", "score", "reason"}
-BAD_REQUEST_KEYS = {"error", "message", "parameter", "value", "allowed"}
 LIKED = 4.0
 CONTENT_REASON = "close in content to titles you liked"
 
@@ -44,12 +43,6 @@ def artifact(api_models) -> ModelArtifact:
     pointer = registry.current(store)
     assert pointer is not None, "the training job published no model"
     return ModelArtifact.from_bytes(store.read_bytes(pointer["key"]))
-
-
-@pytest.fixture(scope="module")
-def client(api_lake, api_models):
-    with pytest.MonkeyPatch.context() as mp, api_client(mp, api_lake, models=api_models) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

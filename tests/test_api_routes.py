@@ -20,11 +20,10 @@ from etl_job.progress import Progress
 from reelrec import layout
 from reelrec.schemas import PLATFORMS
 from reelrec.storage import open_store
-from tests.api_reference import FUNCTIONS_DIR, FakeClock, Reference, api_client, get, record
+from tests.api_reference import BAD_REQUEST_KEYS, FUNCTIONS_DIR, FakeClock, Reference, api_client, get, record
 from tests.rawfiles import ratings_csv, titles_csv, write
 
 TS = 1_600_000_000
-BAD_REQUEST_KEYS = {"error", "message", "parameter", "value", "allowed"}
 
 
 @pytest.fixture(scope="module")
@@ -209,8 +208,10 @@ def test_unexpected_errors_are_a_json_500(client, monkeypatch):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(app_module.queries, "get_count_platform", broken)
-    status, body = get(client, "/get_count_platform", platform="netflix")
-    assert status == 500 and body == app_module.INTERNAL_ERROR
+    response = client.http.get("/get_count_platform?platform=netflix")
+    rid = response.headers["X-Request-Id"]
+    assert response.status_code == 500 and response.json_body == app_module.internal_error(rid)
+    assert rid in response.json_body["message"] and "a bug" not in response.body.decode()
 
 
 # -- no snapshot yet ----------------------------------------------------------------------------------
@@ -219,7 +220,9 @@ def test_without_a_snapshot_every_route_is_a_503_saying_to_run_the_etl(monkeypat
         for path in ("/get_max_duration", "/get_count_platform?platform=hulu", "/get_actor?platform=hulu&year=2019",
                      "/get_score_count?platform=hulu&scored=1&year=2019", "/titles/hs1"):
             response = c.http.get(path)
-            assert response.status_code == 503 and response.json_body == {"error": "Unavailable", "message": NO_SNAPSHOT}
+            body = response.json_body
+            assert response.status_code == 503 and body == {"error": "Unavailable", "message": NO_SNAPSHOT,
+                                                            "request_id": response.headers["X-Request-Id"]}
         status, body = get(c, "/health")
         assert status == 503 and body["status"] == "unavailable" and "run the ETL" in body["message"]
         assert body["snapshot_version"] is None
@@ -359,7 +362,8 @@ def test_every_route_with_the_lake_on_s3(monkeypatch, aws, api_lake, reference):
 
 def test_s3_without_snapshot_or_bucket_is_a_503(monkeypatch, aws):
     with api_client(monkeypatch, "s3://reelrec-test/nothing-here") as c:
-        assert get(c, "/get_count_platform", platform="hulu") == (503, {"error": "Unavailable", "message": NO_SNAPSHOT})
+        status, body = get(c, "/get_count_platform", platform="hulu")
+        assert (status, body["error"], body["message"]) == (503, "Unavailable", NO_SNAPSHOT)
     with api_client(monkeypatch, "s3://no-such-bucket-reelrec/lake") as c:
         status, body = get(c, "/get_count_platform", platform="hulu")
         assert status == 503 and body["error"] == "Unavailable" and "cannot be read" in body["message"]

@@ -16,7 +16,7 @@ from reelrec.audience import AUDIENCES, UNKNOWN, allowed, audience_code, audienc
 from reelrec.histories import History, opened
 from reelrec.model_artifact import ModelArtifact
 from reelrec.storage import open_store
-from tests.api_reference import api_client, get
+from tests.api_reference import get
 from tests.test_titles import one
 
 JSON = {"content-type": "application/json"}
@@ -80,12 +80,6 @@ def test_the_lake_records_a_defaulted_rating(tmp_path, fields, rating, defaulted
 def artifact(api_models) -> ModelArtifact:
     store = open_store(api_models)
     return ModelArtifact.from_bytes(store.read_bytes(registry.current(store)["key"]))
-
-
-@pytest.fixture(scope="module")
-def client(api_lake, api_models):
-    with pytest.MonkeyPatch.context() as mp, api_client(mp, api_lake, models=api_models) as c:
-        yield c
 
 
 def post(client, body: dict) -> tuple[int, dict]:

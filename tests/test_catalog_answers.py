@@ -17,15 +17,9 @@ import pytest
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import DISPLAY_COLUMNS, PLATFORM_NAMES, PLATFORMS
 from reelrec.storage import open_store
-from tests.api_reference import api_client, get
+from tests.api_reference import get
 
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def client(api_lake, api_models):
-    with pytest.MonkeyPatch.context() as mp, api_client(mp, api_lake, models=api_models) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

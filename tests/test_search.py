@@ -29,10 +29,9 @@ from hypothesis import strategies as st
 from reelrec.catalog_snapshot import DISPLAY_STRINGS, STRING_COLUMNS, CatalogSnapshot, Strings
 from reelrec.schemas import PLATFORMS
 from reelrec.search_index import build_search_index
-from tests.api_reference import FUNCTIONS_DIR, Reference, api_client, get
+from tests.api_reference import BAD_REQUEST_KEYS, FUNCTIONS_DIR, Reference, api_client, get
 
 CARD_KEYS = {"id", "title", "platform", "type", "release_year", "duration", "genres", "score", "score_count", "match"}
-BAD_REQUEST_KEYS = {"error", "message", "parameter", "value", "allowed"}
 
 
 # -- a hand-made snapshot ----------------------------------------------------------------------------------
@@ -201,12 +200,6 @@ def test_search_text_rejects(raw):
 @pytest.fixture(scope="module")
 def reference(api_lake) -> Reference:
     return Reference(api_lake)
-
-
-@pytest.fixture(scope="module")
-def client(api_lake, api_models):
-    with pytest.MonkeyPatch.context() as mp, api_client(mp, api_lake, models=api_models) as c:
-        yield c
 
 
 def expected_titles(reference: Reference, q: str) -> set[str]:

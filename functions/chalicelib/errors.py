@@ -1,9 +1,15 @@
-"""Errors the routes turn into JSON answers (400 / 404), never a 500."""
+"""Errors the routes turn into JSON answers (400 / 404 / 503), never a 500.
+
+They derive from Chalice's ``ChaliceUnhandledError`` so that Chalice hands them to the app's middleware (``app.py``),
+which answers them with their status and body plus the request id, instead of turning them into its own 500.
+"""
 
 from __future__ import annotations
 
+from chalice import ChaliceUnhandledError
 
-class ApiError(Exception):
+
+class ApiError(ChaliceUnhandledError):
     """Base: an HTTP status and a JSON body."""
 
     status = 500

@@ -1,7 +1,9 @@
 """Input rules of the routes: each parameter parsed to its canonical value, or a ``BadRequest`` naming it.
 
 Query strings carry text only, so every parser takes the string as received. A 400 body always has
-``error, message, parameter, value, allowed``.
+``error, message, parameter, value, allowed``. Each parser is registered with the JSON schema of what it accepts
+(``described``), built from the same constants as its check: ``chalicelib.openapi`` documents the routes from these
+rules, so the document cannot drift from what the routes enforce.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from chalicelib.errors import BadRequest
@@ -35,6 +38,30 @@ SCORED_RULE = f"a number from {SCORED_MIN:g} to {SCORED_MAX:g}"
 AUDIENCE_RULE = (f"one of {', '.join(AUDIENCES)} (case-insensitive): titles rated for that audience or a younger one; "
                  "a title without a known rating passes only adults")
 ID_RULE = f"a title id of 1 to {MAX_ID_CHARS} printable characters, e.g. ns42"
+
+
+Parser = Callable[[str], Any]
+P = TypeVar("P", bound=Parser)
+SCHEMAS: dict[Callable[..., Any], Callable[[], dict[str, Any]]] = {}  # parser -> its JSON schema (built when asked)
+
+
+def described(schema: Callable[[], dict[str, Any]]) -> Callable[[P], P]:
+    """Register the JSON schema (OpenAPI 3.0 dialect) of what a parser accepts; a callable, so values such as the
+    latest year are computed when the document is built."""
+
+    def register(parser: P) -> P:
+        SCHEMAS[parser] = schema
+        return parser
+
+    return register
+
+
+def schema_of(parser: Callable[..., Any]) -> dict[str, Any]:
+    """The registered schema of ``parser``; a parser without one is a bug (``KeyError`` names it)."""
+    try:
+        return SCHEMAS[parser]()
+    except KeyError:
+        raise KeyError(f"parser {parser.__name__} has no schema: register one with @described") from None
 
 
 def max_year() -> int:
@@ -60,6 +87,7 @@ def bad(name: str, value: str | None, allowed: str, message: str | None = None) 
     return BadRequest(_shown(message, MAX_MESSAGE_CHARS), parameter=_shown(name), value=shown, allowed=allowed)
 
 
+@described(lambda: {"type": "string", "enum": list(PLATFORMS), "description": PLATFORM_RULE})
 def platform(value: str) -> str:
     """``amazon``, ``disney``, ``hulu`` or ``netflix``, in any case, surrounding spaces ignored."""
     canonical = value.strip().lower()
@@ -71,6 +99,7 @@ def platform(value: str) -> str:
 PLATFORMS_RULE = f"one or more of {', '.join(PLATFORMS)}, comma-separated, each once (case-insensitive)"
 
 
+@described(lambda: {"type": "string", "description": PLATFORMS_RULE, "example": "netflix,hulu"})
 def platforms(value: str, name: str = "platforms") -> tuple[str, ...]:
     """The viewer's services: ``netflix,hulu`` -> ('netflix', 'hulu'); each known, none twice, at least one."""
     parts = [p.strip().lower() for p in value.split(",")]
@@ -97,6 +126,7 @@ def one_or_more_platforms(kwargs: dict[str, object]) -> dict[str, object]:
     return kwargs
 
 
+@described(lambda: {"type": "integer", "minimum": MIN_RELEASE_YEAR, "maximum": max_year(), "description": year_rule()})
 def year(value: str) -> int:
     """A release year: ASCII digits (surrounding spaces ignored) in [1870, current year + 2]."""
     text = value.strip()
@@ -105,6 +135,7 @@ def year(value: str) -> int:
     return int(text)
 
 
+@described(lambda: {"type": "number", "minimum": SCORED_MIN, "maximum": SCORED_MAX, "description": SCORED_RULE})
 def scored(value: str) -> float:
     """A finite decimal number in [0, 5] (``3``, ``3.5``, ``.5``, ``35e-1``); no nan or inf."""
     text = value.strip()
@@ -114,6 +145,8 @@ def scored(value: str) -> float:
     return number + 0.0  # -0.0 -> 0.0
 
 
+@described(lambda: {"type": "string", "enum": list(DURATION_TYPES), "default": DURATION_TYPES[0],
+                   "description": DURATION_RULE})
 def duration_type(value: str) -> str:
     """``min`` or ``season``, in any case, surrounding spaces ignored."""
     canonical = value.strip().lower()
@@ -122,6 +155,7 @@ def duration_type(value: str) -> str:
     return canonical
 
 
+@described(lambda: {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS, "description": ID_RULE, "example": "ns42"})
 def title_id(value: str, decode: bool = True) -> str:
     """A title id: percent-escapes decoded once (path parameters arrive still encoded; ids inside a JSON body do
     not: ``decode=False``), trimmed, lower-cased, 1 to 32 printable chars."""
@@ -183,6 +217,7 @@ RATING_RULE = f"a number from {SCORE_MIN:g} to {SCORE_MAX:g}"
 _INT = re.compile(r"[0-9]{1,4}")
 
 
+@described(lambda: {"type": "integer", "minimum": K_MIN, "maximum": K_MAX, "default": K_DEFAULT, "description": K_RULE})
 def k(value: str) -> int:
     """How many items: ASCII digits (surrounding spaces ignored) in [1, 100]."""
     text = value.strip()
@@ -191,6 +226,7 @@ def k(value: str) -> int:
     return int(text)
 
 
+@described(lambda: {"type": "string", "enum": list(TITLE_TYPES), "description": TYPE_RULE})
 def title_type(value: str) -> str:
     """``movie`` or ``tv show``, in any case, surrounding and repeated spaces ignored."""
     canonical = " ".join(value.split()).lower()
@@ -199,6 +235,7 @@ def title_type(value: str) -> str:
     return canonical
 
 
+@described(lambda: {"type": "string", "enum": list(AUDIENCES), "description": AUDIENCE_RULE})
 def audience(value: str) -> str:
     """``kids``, ``family``, ``teens`` or ``adults``, in any case, surrounding spaces ignored."""
     canonical = value.strip().lower()
@@ -207,6 +244,7 @@ def audience(value: str) -> str:
     return canonical
 
 
+@described(lambda: {"type": "integer", "minimum": 0, "maximum": 10**MAX_USER_ID_DIGITS - 1, "description": USER_RULE})
 def user_id(value: str) -> int:
     """A user id from the path: ASCII digits only."""
     text = unquote(value).strip()
@@ -265,6 +303,30 @@ def _json_shown(value: object) -> str:
     return _shown(json.dumps(value))
 
 
+NEW_USER_FIELDS = ("ratings", "k", "platform", "platforms", "type", "audience")
+
+
+def new_user_body_schema() -> dict[str, Any]:
+    """The JSON schema of ``new_user_body``'s input, from the same constants and field parsers."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["ratings"],
+        "properties": {
+            "ratings": {"type": "object", "minProperties": 1, "maxProperties": MAX_NEW_RATINGS,
+                        "additionalProperties": {"type": "number", "minimum": SCORE_MIN, "maximum": SCORE_MAX},
+                        "description": f"title id -> score ({RATING_RULE}); ids are {ID_RULE}",
+                        "example": {"ns1": 4.5, "hs2": 3}},
+            "k": schema_of(k),
+            "platform": schema_of(platform),
+            "platforms": {"oneOf": [{"type": "array", "minItems": 1, "items": schema_of(platform)}, schema_of(platforms)],
+                          "description": PLATFORMS_RULE},
+            "type": schema_of(title_type),
+            "audience": schema_of(audience),
+        },
+    }
+
+
 def new_user_body(raw: bytes | str | None) -> dict[str, object]:
     """``POST /recommendations``'s JSON body -> ``ratings`` {title id: score} and optional k, platform(s), type,
     audience."""
@@ -284,7 +346,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
     if not isinstance(body, dict):
         raise bad("body", None if raw is None else _shown(str(raw)), 'a JSON object like {"ratings": {"ns1": 4.5}}',
                   'the request body must be a JSON object like {"ratings": {"ns1": 4.5}, "k": 10}')
-    allowed = ("ratings", "k", "platform", "platforms", "type", "audience")
+    allowed = NEW_USER_FIELDS
     unknown = [name for name in body if name not in allowed]
     if unknown:
         raise bad(str(unknown[0]), None, f"fields: {', '.join(allowed)}",
@@ -349,6 +411,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # the ET
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
+@described(lambda: {"type": "string", "minLength": 1, "maxLength": Q_MAX_CHARS, "description": Q_RULE, "example": "pokemon"})
 def search_text(value: str) -> str:
     """A title search: the ETL's text rules (invisible characters dropped, white space runs folded to one space,
     trimmed, lower case), then 1 to 100 printable characters."""
@@ -368,11 +431,14 @@ def _bounded_int(name: str, value: str, low: int, high: int, rule: str) -> int:
     return int(text)
 
 
+@described(lambda: {"type": "integer", "minimum": LIMIT_MIN, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT,
+                   "description": LIMIT_RULE})
 def limit(value: str) -> int:
     """How many search results: ASCII digits (surrounding spaces ignored) in [1, 50]."""
     return _bounded_int("limit", value, LIMIT_MIN, LIMIT_MAX, LIMIT_RULE)
 
 
+@described(lambda: {"type": "integer", "minimum": N_MIN, "maximum": N_MAX, "default": N_DEFAULT, "description": N_RULE})
 def n_users(value: str) -> int:
     """How many example users: ASCII digits (surrounding spaces ignored) in [1, 50]."""
     return _bounded_int("n", value, N_MIN, N_MAX, N_RULE)
@@ -382,6 +448,7 @@ OFFSET_MAX = 10_000
 OFFSET_RULE = f"an integer from 0 to {OFFSET_MAX} (default 0)"
 
 
+@described(lambda: {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX, "default": 0, "description": OFFSET_RULE})
 def offset(value: str) -> int:
     """Where a page of search results starts: ASCII digits in [0, 10000]."""
     text = value.strip()

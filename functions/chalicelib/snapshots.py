@@ -25,7 +25,7 @@ from chalicelib.errors import Unavailable
 from reelrec.artifact_checks import InvalidArtifact
 from reelrec.catalog_snapshot import CatalogSnapshot
 from reelrec.config import area_uri
-from reelrec.layout import CATALOG_POINTER, MODEL_POINTER
+from reelrec.layout import CATALOG_POINTER, MODEL_POINTER, version_time
 from reelrec.model_artifact import ModelArtifact
 from reelrec.storage import LocalStore, ObjectMissing, S3Store, StoreError, open_store
 
@@ -117,10 +117,14 @@ class SnapshotCache:
             return self._snapshot
 
     def status(self) -> dict:
-        """What ``/health`` reports: version in use, when it was loaded and last checked, last refresh error."""
+        """What ``/health`` reports: version in use, when it was made (from its name) and its age in seconds, when it
+        was loaded and last checked, last refresh error."""
         snap = self._snapshot
+        made = version_time(self._version)
         return {
             "snapshot_version": self._version,
+            "made_at": None if made is None else made.isoformat(timespec="seconds"),
+            "age_seconds": None if made is None else max(0, round(self.clock() - made.timestamp())),
             "titles": None if snap is None else len(snap),
             "loaded_at": _iso(self._loaded_at),
             "checked_at": _iso(self._checked_at),
