@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 
 from datagen import PRESETS, generate, resolve_params
+from reelrec import logs
+from reelrec.cli import add_area_options
 from reelrec.config import area_uri
 from reelrec.storage import StoreError
 
@@ -25,7 +28,7 @@ def _seed(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (kept separate so tests can inspect it)."""
     parser = argparse.ArgumentParser(prog="python -m datagen", description=__doc__)
-    parser.add_argument("--raw", help="raw-area store URI (default: REELREC_RAW or $REELREC_HOME/raw)")
+    add_area_options(parser, "raw")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small", help="size preset (default: small)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     parser.add_argument("--titles-fraction", type=float, help="titles per platform as a fraction of the real counts")
@@ -38,9 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, generate, print a one-line summary; exit 2 on bad arguments."""
+    """Parse arguments, generate, log a one-line summary (stderr); exit 2 on bad arguments."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    logs.configure()
+    log = logging.getLogger("reelrec.datagen")
     overrides = {"titles_fraction": args.titles_fraction, "users": args.users, "ratings": args.ratings,
                  "files": args.files, "faults": args.faults}
     try:
@@ -52,12 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary = generate(raw, args.preset, seed=args.seed, **overrides)
     except StoreError as exc:
-        print(f"datagen: error: {exc}", file=sys.stderr)
+        log.error(f"datagen: error: {exc}")
         return 1
     titles = ", ".join(f"{p} {n}" for p, n in summary["titles_per_platform"].items())
     r = summary["ratings"]
     n_files = sum(1 for k in summary["rows"] if k.startswith("ratings/"))
-    print(f"datagen: preset={args.preset} seed={args.seed} -> {raw}: titles ({titles}), "
+    log.info(f"datagen: preset={args.preset} seed={args.seed} -> {raw}: titles ({titles}), "
           f"{r['rows']:,} ratings ({r['users']:,} users, {r['rows'] - r['clean']} faulty) in {n_files} files "
           f"[{time.perf_counter() - start:.1f}s]")
     return 0

@@ -70,7 +70,7 @@ class Pool:
 
     def take(self, count: int, ok: Callable[[int], bool] = lambda i: True) -> list[int]:
         """Take up to ``count`` free rows satisfying ``ok``."""
-        out = []
+        out: list[int] = []
         for i in self.order:
             if len(out) >= count:
                 break
@@ -127,7 +127,7 @@ def apply_quirks(spec: PlatformSpec, rows: list[list[str]], pool: Pool, d: Draws
     edit("nbsp_title_end", C_TITLE, lambda s: s + "\u00a0")
     for kind, same_year in (("dup_same_year", True), ("dup_other_year", False)):
         for b in pool.take(q.get(kind, 0)):
-            src = pool.take(1, lambda i, b=b: rows[i][C_TYPE] == rows[b][C_TYPE])
+            src = pool.take(1, lambda i, b=b: bool(rows[i][C_TYPE] == rows[b][C_TYPE]))  # type: ignore[misc]
             if not src:
                 continue
             a = src[0]

@@ -1,10 +1,13 @@
 """What the CLI (``python -m etl_job``) and the ETL Lambda (``etl_job/lambda_app``) share: opening and checking
-the two areas before a run, and the one-line summary of a run's manifest."""
+the two areas before a run, the one-line summary of a run's manifest, and the metrics of a run."""
 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from etl_job.histories import HistoriesSummary
+from etl_job.manifest import Manifest
+from reelrec import metrics
 from reelrec.config import area_uri
 from reelrec.histories import HistoryStore, HistoryStoreError, open_histories
 from reelrec.storage import LocalStore, S3Store, Store, StoreError, open_store
@@ -49,7 +52,7 @@ def open_users(uri: str | None = None) -> HistoryStore:
         raise StoreError(f"{exc}; set --users or REELREC_USERS") from None
 
 
-def summary_line(manifest: dict) -> str:
+def summary_line(manifest: Manifest) -> str:
     """``ok: 6 inputs (2 processed, ...); N rows read, ... in S s (R rows/s); manifest <run id>``."""
     t = manifest["totals"]
     rate = t["rows_read"] / max(manifest["seconds"], 1e-6)
@@ -62,10 +65,31 @@ def summary_line(manifest: dict) -> str:
     )
 
 
-def _histories_part(h: dict | None) -> str:
+def _histories_part(h: HistoriesSummary | None) -> str:
     """The summary's history store clause (empty when the run kept none)."""
     if not h:
         return ""
     if "error" in h:
         return f"; histories FAILED: {h['error']}"
     return f"; histories {h['mode']}: {h['viewers']:,} viewers"
+
+
+def run_metrics(manifest: Manifest | None) -> dict[str, float]:
+    """The values a run publishes (``reelrec.metrics``, one each per run): its row counts, the quarantined share
+    of the rows read, and whether it succeeded or failed. ``None`` is a run that errored before it had a
+    manifest (an unreadable store, no raw inputs): it failed and moved no rows."""
+    if manifest is None:
+        read = written = quarantined = 0
+        ok, failed = False, True
+    else:
+        t = manifest["totals"]
+        read, written, quarantined = t["rows_read"], t["rows_written"], t["rows_quarantined"]
+        ok, failed = manifest["status"] == "ok", manifest["status"] == "failed"
+    return {
+        metrics.ETL_ROWS_READ: float(read),
+        metrics.ETL_ROWS_WRITTEN: float(written),
+        metrics.ETL_ROWS_QUARANTINED: float(quarantined),
+        metrics.ETL_QUARANTINE_SHARE: round(100.0 * quarantined / read, 3) if read else 0.0,
+        metrics.ETL_SUCCEEDED: float(ok),
+        metrics.ETL_FAILED: float(failed),
+    }

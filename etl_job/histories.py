@@ -12,17 +12,29 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import numpy as np
 
 from reelrec import layout
 from reelrec.catalog_snapshot import TrainingRatings
-from reelrec.histories import History, HistoryStore
-from reelrec.storage import Store
+from reelrec.histories import History, HistoryStore, HistoryStoreError
+from reelrec.storage import Store, StoreError
 
 Say = Callable[[str], None]
+
+
+class HistoriesSummary(TypedDict):
+    """The manifest's ``histories``: what the run did to the store, or ``error`` (then nothing else) when the
+    store could not be brought up to date."""
+
+    store: str
+    mode: NotRequired[str]  # full | incremental | unchanged
+    viewers: NotRequired[int]
+    seconds: NotRequired[float]
+    error: NotRequired[str]
 
 
 def read_part(lake: Store, key: str, local: Path | None = None) -> TrainingRatings:
@@ -100,7 +112,7 @@ def _grouped(ids: np.ndarray, user: np.ndarray, code: np.ndarray, score: np.ndar
         yield int(u[a]), History(title_ids[a:b], scores[a:b], times[a:b])
 
 
-def sync(lake: Store, store: HistoryStore, part_keys: list[str], run_id: str, say: Say) -> dict:
+def sync(lake: Store, store: HistoryStore, part_keys: list[str], run_id: str, say: Say) -> HistoriesSummary:
     """Bring ``store`` up to date: the viewers of the pending records, or everyone when the store was never built
     from this lake; then clear those records. Returns what it did (the manifest's ``histories``)."""
     started = time.perf_counter()
@@ -117,3 +129,31 @@ def sync(lake: Store, store: HistoryStore, part_keys: list[str], run_id: str, sa
     say(f"histories: {written:,} viewers {'built' if full else 'updated'} in {store.uri} "
         f"({seconds:.2f} s, {written / max(seconds, 1e-6):,.0f} viewers/s)")
     return {"store": store.uri, "mode": "full" if full else "incremental", "viewers": written, "seconds": seconds}
+
+
+def record_touched(lake: Store, run_id: str, loaded: Iterable[tuple[Path, str]], dropped: Iterable[str],
+                   warn: Say) -> None:
+    """Before the lake changes: note the viewers of the ratings parts this run loads (staged ``(path, key)``) or
+    drops (their histories change), so that the store is brought up to date even if this run stops after
+    publishing. ``warn`` is told of a dropped part that cannot be read."""
+    touched = [part_users(read_part(lake, key, path)) for path, key in loaded if key.startswith(layout.TRAINING_RATINGS)]
+    for key in sorted(k for k in dropped if k.startswith(layout.TRAINING_RATINGS)):
+        try:
+            touched.append(part_users(read_part(lake, key)))
+        except (StoreError, ValueError, KeyError, OSError, EOFError) as exc:
+            warn(f"histories: {key} (being dropped) is unreadable, its viewers are not updated: {str(exc)[:120]}")
+    if touched:
+        record_pending(lake, run_id, np.unique(np.concatenate(touched)))
+
+
+def update_store(lake: Store, store: HistoryStore, owned: Iterable[str], run_id: str, say: Say,
+                 warn: Say) -> HistoriesSummary:
+    """``sync`` from the ratings parts among ``owned``; an error is reported in the summary and to ``warn`` (the
+    pending record stays for the next run) instead of raised: the lake's publish has completed by then."""
+    parts = sorted(k for k in owned if k.startswith(layout.TRAINING_RATINGS))
+    try:
+        return sync(lake, store, parts, run_id, say)
+    except (HistoryStoreError, StoreError, ValueError, OSError) as exc:
+        why = f"the history store was not updated ({str(exc)[:200]}); the next run finishes it"
+        warn(f"histories: FAILED: {why}")
+        return {"store": store.uri, "error": why}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TypedDict, cast
 
 from etl_job.errors import FileRejected
 from reelrec import layout
@@ -32,6 +33,41 @@ class Outcome:
     rows_per_s: float = 0.0
     error: str | None = None
     note: str | None = None
+
+    def entry(self) -> InputEntry:
+        """This outcome as the manifest lists it (a copy)."""
+        return cast(InputEntry, asdict(self))
+
+
+class InputEntry(TypedDict):
+    """One entry of the manifest's ``inputs``: the fields of ``Outcome``, in its order."""
+
+    key: str
+    kind: str
+    status: str
+    size: int | None
+    sha256: str | None
+    rows_read: int
+    rows_written: int
+    rows_quarantined: int
+    quarantine: dict[str, int]
+    repairs: dict[str, int]
+    ignored_columns: list[str]
+    outputs: list[str]
+    seconds: float
+    rows_per_s: float
+    error: str | None
+    note: str | None
+
+
+@dataclass
+class Task:
+    """A raw input whose content is (or may be) new: its listing, its outcome being filled in, and its local copy
+    once fetched."""
+
+    info: ObjectInfo
+    out: Outcome
+    path: Path | None = None
 
 
 def problem(info: ObjectInfo, kind: str) -> str | None:

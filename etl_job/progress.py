@@ -1,25 +1,40 @@
-"""Progress lines for long steps: rows and rows/s per file, then one summary line."""
+"""Progress lines of a run, through stdlib logging (logger ``reelrec.etl``): rows and rows/s per file, a running
+count on large files, then one summary line. ``reelrec.logs.configure`` decides how they look: the bare line on
+stderr for the CLI, one JSON object per line (with the request id) in Lambda."""
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TextIO
+
+LOGGER = "reelrec.etl"
 
 
 class Progress:
-    """Prints whole lines (safe from several threads); running counts at most every ``every`` seconds."""
+    """Whole lines, one log record each (safe from several threads); running counts at most every ``every`` s.
 
-    def __init__(self, stream: TextIO | None = None, every: float = 2.0) -> None:
-        self.stream = stream or sys.stderr
+    ``stream``, when given, takes the lines instead of the log (a caller that collects or discards them)."""
+
+    def __init__(self, stream: TextIO | None = None, every: float = 2.0, logger: logging.Logger | None = None) -> None:
+        self.stream = stream
         self.every = every
+        self.log = logger or logging.getLogger(LOGGER)
         self._lock = threading.Lock()
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, level: int = logging.INFO, fields: Mapping[str, object] | None = None) -> None:
+        """Log one line at ``level``; ``fields`` become structured fields of a JSON log line."""
+        if self.stream is None:
+            self.log.log(level, text, extra={"fields": fields} if fields else None)
+            return
         with self._lock:
             print(text, file=self.stream, flush=True)
+
+    def warn(self, text: str, fields: Mapping[str, object] | None = None) -> None:
+        """A line about something that went wrong but did not stop the run (a failed input)."""
+        self.say(text, logging.WARNING, fields)
 
     def tracker(self, key: str) -> Callable[[int], None]:
         """A callback for one file's running row count."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,7 +47,7 @@ class Quarantine:
         for reason, row in zip(reasons.filter(mask).to_pylist(), rows, strict=True):
             self.add(reason, json.dumps(row, ensure_ascii=False))
 
-    def handler(self, row) -> str:
+    def handler(self, row: Any) -> str:  # row: a pyarrow.csv.InvalidRow
         """pyarrow ``invalid_row_handler``: a row with the wrong number of fields is quarantined."""
         try:
             text = row.text

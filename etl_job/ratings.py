@@ -51,7 +51,7 @@ def _parse_text(arr: pa.Array, to: pa.DataType, pattern: str) -> pa.Array:
         return pa.array([_cast_one(v, to) for v in text.to_pylist()], to)
 
 
-def _cast_one(value: str | None, to: pa.DataType):
+def _cast_one(value: str | None, to: pa.DataType) -> object:
     """One value cast like ``pc.cast``, or None where that fails."""
     try:
         return None if value is None else pc.cast(pa.array([value], pa.string()), to)[0].as_py()

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -79,7 +80,7 @@ def _strings(column: pa.ChunkedArray) -> Strings:
     return Strings(blob[offsets[0] : offsets[-1]].copy(), offsets - offsets[0])
 
 
-def _codes(column: pa.ChunkedArray, values: tuple[str, ...], dtype) -> np.ndarray:
+def _codes(column: pa.ChunkedArray, values: tuple[str, ...], dtype: npt.DTypeLike) -> np.ndarray:
     """Index of each value in ``values`` (-1 for null or unknown)."""
     return pc.fill_null(pc.index_in(column, value_set=pa.array(values)), -1).to_numpy().astype(dtype)
 

@@ -80,9 +80,17 @@ def route(path: str, query: params.Route = params.NO_PARAMS, methods: Iterable[s
     return register
 
 
+def request() -> Request:
+    """The request being handled (Chalice sets it before calling a view)."""
+    current = app.current_request
+    if current is None:
+        raise RuntimeError("no current request: called outside a route")
+    return current
+
+
 def answer(route: params.Route, query: Callable[..., dict], *args: object) -> dict:
     """Validate the request's query parameters by ``route``, then run ``query`` on the current snapshot."""
-    kwargs = route.parse(app.current_request.query_params)
+    kwargs = route.parse(request().query_params)
     return query(snapshots.get(), *args, **kwargs)
 
 
@@ -113,7 +121,7 @@ def get_actor() -> dict:
 @route("/questions", errors=("400", "500", "503"))
 def questions() -> dict:
     """Starting values for the catalog questions that give an answer, chosen from the data (the web page's forms)."""
-    params.NO_PARAMS.parse(app.current_request.query_params)
+    params.NO_PARAMS.parse(request().query_params)
     return queries.question_defaults(snapshots.get())
 
 
@@ -128,7 +136,7 @@ def user_recommendations(user_id: str) -> dict:
     """Ranked titles a known user has not rated yet, from their history in the history store; ``k``, ``platform``
     or ``platforms``, ``type`` and ``audience`` optional."""
     uid = params.user_id(user_id)
-    kwargs = params.one_or_more_platforms(params.RECOMMEND.parse(app.current_request.query_params))
+    kwargs = params.one_or_more_platforms(params.RECOMMEND.parse(request().query_params))
     model = models.get()
     return recommend.for_user(model, uid, viewers.get(uid), **kwargs)
 
@@ -137,8 +145,8 @@ def user_recommendations(user_id: str) -> dict:
 def new_user_recommendations() -> dict:
     """Recommendations for a new user from the JSON body's ``ratings`` (title id -> score 0.5-5); ``k``,
     ``platform(s)``, ``type`` and ``audience`` optional."""
-    params.NO_PARAMS.parse(app.current_request.query_params)
-    body = params.new_user_body(app.current_request.raw_body)
+    params.NO_PARAMS.parse(request().query_params)
+    body = params.new_user_body(request().raw_body)
     return recommend.for_new_user(models.get(), **body)
 
 
@@ -147,7 +155,7 @@ def similar_titles(id: str) -> dict:
     """Titles like this one, rated or not, never a copy of it; ``k``, ``platforms`` and ``audience`` optional (a kids or
     family title's similar titles stay in its audience unless one is asked for)."""
     tid = params.title_id(id)
-    kwargs = params.SIMILAR.parse(app.current_request.query_params)
+    kwargs = params.SIMILAR.parse(request().query_params)
     return recommend.similar(models.get(), tid, **kwargs)
 
 
@@ -155,14 +163,14 @@ def similar_titles(id: str) -> dict:
 def search_titles() -> dict:
     """Titles (one per work) whose name, cast or director matches ``q`` as people type it, best matches first;
     ``limit``, ``offset``, ``platform(s)`` and ``audience`` optional."""
-    kwargs = params.one_or_more_platforms(params.SEARCH.parse(app.current_request.query_params))
+    kwargs = params.one_or_more_platforms(params.SEARCH.parse(request().query_params))
     return search.search_titles(snapshots.get(), **kwargs)
 
 
 @route("/users/examples", params.EXAMPLES)
 def example_users() -> dict:
     """A few known users to try (spread over how much they rated); ``n`` optional."""
-    kwargs = params.EXAMPLES.parse(app.current_request.query_params)
+    kwargs = params.EXAMPLES.parse(request().query_params)
     return recommend.examples(models.get(), **kwargs)
 
 
@@ -179,7 +187,7 @@ def health() -> dict | Response:
     """``ok`` with the catalog snapshot in use, its age (``age_seconds``: how old the data is) and when it was checked;
     503 while there is no snapshot. The model's state and age are reported under ``model`` (no model yet only
     disables the recommendation routes)."""
-    params.NO_PARAMS.parse(app.current_request.query_params)
+    params.NO_PARAMS.parse(request().query_params)
     try:
         models.get()
         model: dict = {"status": "ok", **models.status()}
@@ -197,5 +205,5 @@ def health() -> dict | Response:
 def openapi_document() -> dict:
     """This API's OpenAPI 3 document: every route with the parameters and bodies it accepts (the same rules it
     enforces) and its error bodies."""
-    params.NO_PARAMS.parse(app.current_request.query_params)
+    params.NO_PARAMS.parse(request().query_params)
     return spec.document()

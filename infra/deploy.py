@@ -2,15 +2,18 @@
 
 1. Package the three functions for the stage (``infra/package.py``: ``chalice package`` of the API, the training
    job and the ETL, each with its own IAM role from its explicit policy file), printing each zip's sizes.
-2. Assemble one template: ``infra/template.yaml`` (the data bucket and its policy) + the resources and outputs of
-   the three ``sam.json`` files (code paths rewritten to ``<function>/deployment.zip``) + a log group with a
-   retention for each function -> ``build/deploy/<stage>/template.json``. Logical ids must not collide.
+2. Assemble one template: ``infra/template.yaml`` (the data bucket and its policy, the history table, the alarms,
+   their SNS topic and the dashboard) + the resources and outputs of the three ``sam.json`` files (code paths
+   rewritten to ``<function>/deployment.zip``) + a log group with a retention for each function, Lambda's JSON log
+   format, and the REST API's per-stage name the alarms watch -> ``build/deploy/<stage>/template.json``. Logical
+   ids must not collide.
 3. ``aws cloudformation package`` uploads the three zips to the artifacts bucket and writes ``packaged.json``;
    ``aws cloudformation deploy`` creates or updates the stack (a change set).
 
 ``--dry-run`` does steps 1 and 2 and prints the commands of step 3 without running them (no AWS account needed).
 
-Usage: ``python infra/deploy.py --stage prod --artifacts-bucket BUCKET [--build-dir build/deploy] [--dry-run]``
+Usage: ``python infra/deploy.py --stage prod --artifacts-bucket BUCKET [--build-dir build/deploy] [--dry-run]
+[--parameter AlarmEmail=oncall@example.com ...]``
 Exit codes: 0 done, 1 failed, 2 bad flags, 3 the package index is unreachable.
 """
 
@@ -41,6 +44,9 @@ LOG_RETENTION_DAYS = 30
 API_THROTTLE = {"dev": (5, 10), "prod": (100, 200)}
 LOGS_ACTIONS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")  # chalice's roles are unnamed; SAM is a transform
+# Lambda's JSON log format: the runtime's own lines (START/END/REPORT, uncaught errors) become JSON objects too, and
+# the code logs one JSON object per record (reelrec.logs); the EMF metric lines on stdout pass through as they are
+LOGGING_CONFIG = {"LogFormat": "JSON"}
 
 
 class AssemblyError(Exception):
@@ -49,6 +55,13 @@ class AssemblyError(Exception):
 
 def stack_name(stage: str) -> str:
     return f"reelrec-{stage}"
+
+
+def api_name(stage: str) -> str:
+    """The REST API's name, ``reelrec-<stage>-api``: API Gateway's metrics are filed under it (dimension ``ApiName``),
+    and chalice names both stages' APIs after the app (``reelrec-api``), which would mix dev's and prod's in one
+    account. ``infra/template.yaml``'s API alarms and dashboard use this name."""
+    return f"reelrec-{stage}-api"
 
 
 def function_name(stage: str, logical: str) -> str:
@@ -112,6 +125,7 @@ def assemble(stage: str, sams: dict[str, dict], base: dict | None = None) -> dic
         if name in resources:
             raise AssemblyError(f"logical id {name!r} is already used")
         fn["FunctionName"] = function_name(stage, logical)
+        fn["LoggingConfig"] = dict(LOGGING_CONFIG)  # its log group stays /aws/lambda/<name>, the one made here
         log_group = f"/aws/lambda/{fn['FunctionName']}"
         resources[name] = {"Type": "AWS::Logs::LogGroup", "Properties": {
             "LogGroupName": log_group, "RetentionInDays": LOG_RETENTION_DAYS}}
@@ -122,6 +136,11 @@ def assemble(stage: str, sams: dict[str, dict], base: dict | None = None) -> dic
     for api in (r for r in resources.values() if r["Type"] == "AWS::Serverless::Api"):
         api["Properties"]["MethodSettings"] = [{"ResourcePath": "/*", "HttpMethod": "*",
                                                 "ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}]
+        # the name the alarms watch; the OpenAPI title too, so the imported definition cannot name it otherwise
+        api["Properties"]["Name"] = api_name(stage)
+        body = api["Properties"].get("DefinitionBody")
+        if isinstance(body, dict) and isinstance(body.get("info"), dict):
+            body["info"]["title"] = api_name(stage)
     return template
 
 
@@ -154,16 +173,33 @@ def build(stage: str, out: Path) -> tuple[int, Path | None]:
     return 0, path
 
 
-def commands(stage: str, template: Path, artifacts_bucket: str) -> list[list[str]]:
-    """The AWS CLI commands that upload the code and create or update the stack."""
+def stack_parameters(pairs: list[str], base: dict | None = None) -> dict[str, str]:
+    """``NAME=VALUE`` flags -> {name: value}, for the base template's parameters other than ``Stage`` (which the
+    build pins); ValueError names a bad one."""
+    template = base if base is not None else yaml.safe_load(BASE_TEMPLATE.read_text())
+    known = sorted(set(template.get("Parameters", {})) - {"Stage"})
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in known:
+            raise ValueError(f"--parameter {pair!r}: expected NAME=VALUE with NAME one of {', '.join(known)}")
+        out[name] = value
+    return out
+
+
+def commands(stage: str, template: Path, artifacts_bucket: str,
+             parameters: dict[str, str] | None = None) -> list[list[str]]:
+    """The AWS CLI commands that upload the code and create or update the stack. ``deploy`` keeps the previous
+    value of a parameter not given here (on a first create, its default)."""
     packaged = template.with_name("packaged.json")
     prefix = stack_name(stage)
+    overrides = [f"Stage={stage}", *(f"{k}={v}" for k, v in sorted((parameters or {}).items()))]
     return [
         ["aws", "cloudformation", "package", "--template-file", str(template), "--s3-bucket", artifacts_bucket,
          "--s3-prefix", prefix, "--use-json", "--output-template-file", str(packaged)],
         ["aws", "cloudformation", "deploy", "--template-file", str(packaged), "--stack-name", stack_name(stage),
          "--s3-bucket", artifacts_bucket, "--s3-prefix", prefix, "--capabilities", *CAPABILITIES,
-         "--parameter-overrides", f"Stage={stage}", "--no-fail-on-empty-changeset"],
+         "--parameter-overrides", *overrides, "--no-fail-on-empty-changeset"],
         ["aws", "cloudformation", "describe-stacks", "--stack-name", stack_name(stage),
          "--query", "Stacks[0].Outputs", "--output", "table"],
     ]
@@ -178,7 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build" / "deploy",
                         help="where the packages and the stack template go (default build/deploy/<stage>)")
     parser.add_argument("--dry-run", action="store_true", help="build and print the AWS commands; run nothing")
+    parser.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="a stack parameter, e.g. AlarmEmail=oncall@example.com or EtlQuietDays=3 (repeatable; "
+                             "one not given keeps its deployed value)")
     args = parser.parse_args(argv)
+    try:
+        parameters = stack_parameters(args.parameter)
+    except ValueError as exc:
+        parser.error(str(exc))
     bucket = args.artifacts_bucket or ("<artifacts-bucket>" if args.dry_run else "")
     if not bucket:
         parser.error("--artifacts-bucket (or REELREC_ARTIFACTS_BUCKET) is required: an S3 bucket you own for "
@@ -190,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     code, template = build(args.stage, args.build_dir / args.stage)
     if code != 0:
         return code
-    for cmd in commands(args.stage, template, bucket):
+    for cmd in commands(args.stage, template, bucket, parameters):
         print(("would run: " if args.dry_run else "+ ") + shlex.join(cmd), flush=True)
         if not args.dry_run:
             proc = subprocess.run(cmd, check=False)

@@ -65,16 +65,13 @@ def confidence_matrix(
     return m, user_ids
 
 
-def fit_als(ratings: Ratings, n_items: int, params: AlsParams, seed: int, extra_rows: sp.csr_matrix | None = None) -> AlsFactors:
-    """Fit implicit's CPU ALS; ``extra_rows`` (pseudo-users, e.g. title features) are appended below the users."""
+def fit_als(ratings: Ratings, n_items: int, params: AlsParams, seed: int) -> AlsFactors:
+    """Fit implicit's CPU ALS on the ratings' confidence matrix; factors for every catalog index."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from implicit.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits
 
     m, user_ids = confidence_matrix(ratings, n_items, params.confidence)
-    n_users = m.shape[0]
-    if extra_rows is not None:
-        m = sp.vstack([m, extra_rows.astype(np.float32)], format="csr")
     cols = np.flatnonzero(np.diff(m.tocsc().indptr) > 0)  # fit only the titles that have any entry
     sub = m[:, cols].tocsr()
     with threadpool_limits(1, "blas"):
@@ -90,7 +87,7 @@ def fit_als(ratings: Ratings, n_items: int, params: AlsParams, seed: int, extra_
         # implicit's last iteration solves the items after the users (and with conjugate-gradient steps): one exact
         # least-squares pass of every user against the final items gives the factors a fold-in of their history
         # gives, so the API can fold known viewers in from the history store and meet what training learned
-        users = model.recalculate_user(np.arange(n_users), sub[:n_users])
+        users = model.recalculate_user(np.arange(sub.shape[0]), sub)
     item_factors = np.zeros((n_items, params.factors), np.float32)
     item_factors[cols] = np.asarray(model.item_factors, np.float32)
     rated = np.zeros(n_items, bool)

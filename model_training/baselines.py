@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from model_training.als import AlsFactors, AlsParams, fit_als
+from model_training.als import AlsFactors, AlsParams
 from model_training.content import content_scores
 from model_training.data import Ratings
 from model_training.evaluate import user_histories
 from model_training.features import combine_blocks
-from reelrec.foldin import fold_in_many, gram
+from reelrec.foldin import fold_in_many
 
 CONTENT_CENTER = 2.5  # content-only baseline's neutral score: tuned on validation (2.5 / 3.0 / 3.5)
 
@@ -61,12 +61,6 @@ class PureAls:
         cm = self.params.confidence
         h = [(i, cm.values(s)) for i, s in histories]
         return self._scores(fold_in_many(self.factors.item_factors, self.yty, h, self.params.regularization))
-
-
-def fit_pure_als(train: Ratings, n_items: int, params: AlsParams, seed: int) -> PureAls:
-    """Fit ALS on the training ratings only."""
-    f = fit_als(train, n_items, params, seed)
-    return PureAls(f, params, gram(f.item_factors))
 
 
 @dataclass

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias, TypedDict
 
 import numpy as np
 
 from model_training.data import Ratings
-from reelrec.scoring import top_n
+from model_training.records import ModelScores
+from reelrec.scoring import HybridModel, top_n
 
 HISTORY_SHARE = 0.7
 TARGET_MIN_SCORE = 4.0
@@ -30,7 +31,14 @@ class Recommender(Protocol):
         ...
 
 
-FitFn = Callable[[Ratings], Recommender]
+Evaluated: TypeAlias = Recommender | HybridModel  # the hybrid scores every viewer by fold-in, as the API does
+FitFn: TypeAlias = Callable[[Ratings], Evaluated]
+Ranker: TypeAlias = Callable[..., np.ndarray] | None  # ``rank(scores, k, exclude=..., mask=...)``; None: plain ``top_k``
+
+
+# one ranking's metrics in one mode, with the per-user nDCG (research's bootstrap); ``public`` drops that
+Measured = TypedDict("Measured", {"users": float, "recall@10": float, "ndcg@10": float, "coverage": float,
+                                  "unrated_share": float, "_ndcg_per_user": np.ndarray})
 
 
 @dataclass
@@ -145,7 +153,7 @@ def mode_data(
     history = split.history
     if mode == "known":
         train = history
-        eval_mask = np.ones(len(split.target_users), bool)
+        eval_mask: np.ndarray = np.ones(len(split.target_users), bool)
     elif mode == "new":
         held = holdout_users(history.user_ids, new_share, seed, fold)
         train = history.take(~np.isin(history.user_ids, held))
@@ -161,30 +169,28 @@ def mode_data(
     return ModeData(mode, train, users, [split.targets[c] for c in chosen], user_histories(history, users), rated_in_train)
 
 
-def measure(model: Recommender, data: ModeData, k: int = K) -> dict[str, float]:
+def measure(model: Evaluated, data: ModeData, k: int = K) -> Measured:
     """Rank the whole catalog minus the history for each evaluated user; the metrics as a dict. A model with a
     ``rank`` method (the hybrid's discovery slot) ranks its own lists, others get ``top_k``."""
     return measure_rankings(model, data, {"": getattr(model, "rank", None)}, k)[""]
 
 
-def measure_rankings(
-    model: Recommender, data: ModeData, rankers: dict[str, Callable | None], k: int = K
-) -> dict[str, dict[str, float]]:
+def measure_rankings(model: Evaluated, data: ModeData, rankers: dict[str, Ranker], k: int = K) -> dict[str, Measured]:
     """Like ``measure`` for several rankings of the same scores (computed once): name -> metrics; a ranker is
     ``rank(scores, k, exclude=...)``, None for plain ``top_k``. The hybrid scores known users as the API does:
     folded in from their history (the served model holds nothing per viewer), under the audience it implies."""
     n_items = len(data.rated_in_train)
     users, hists = data.users, data.histories
     lists: dict[str, list[np.ndarray]] = {name: [] for name in rankers}
-    implied = getattr(model, "implied_mask", None)  # the hybrid: a kids history is ranked as the API ranks it
     for a in range(0, len(users), BATCH):
         b = min(a + BATCH, len(users))
-        if implied is None:
+        masks: list[np.ndarray | None]
+        if isinstance(model, HybridModel):  # served known viewers are folded in from their (training) history
+            masks = [model.implied_mask(*h) for h in hists[a:b]]  # a kids history is ranked as the API ranks it
+            s = model.score_new(hists[a:b], masks)
+        else:
             s = model.score_known(users[a:b]) if data.mode == "known" else model.score_new(hists[a:b])
-            masks: list[np.ndarray | None] = [None] * (b - a)
-        else:  # the hybrid serves known viewers as new ones: folded in from their (training) history
-            masks = [implied(*h) for h in hists[a:b]]
-            s = model.score_new(hists[a:b], masks)  # type: ignore[call-arg]
+            masks = [None] * (b - a)
         excluded = [h[0] for h in hists[a:b]]
         for name, rank in rankers.items():
             if rank is None:
@@ -201,7 +207,7 @@ def _padded(picks: np.ndarray, k: int) -> np.ndarray:
     return picks if len(picks) == k else np.concatenate([picks, np.full(k - len(picks), -1, np.int64)])
 
 
-def _metrics(recs: np.ndarray, data: ModeData, n_items: int, k: int) -> dict[str, float]:
+def _metrics(recs: np.ndarray, data: ModeData, n_items: int, k: int) -> Measured:
     """The report's metrics of one set of lists."""
     users = data.users
     recall, ndcg = ranking_metrics(recs, data.targets, k)
@@ -212,7 +218,7 @@ def _metrics(recs: np.ndarray, data: ModeData, n_items: int, k: int) -> dict[str
         "ndcg@10": float(ndcg.mean()) if len(users) else 0.0,
         "coverage": float(len(np.unique(shown)) / n_items),
         "unrated_share": float((~data.rated_in_train[shown]).mean()) if len(shown) else 0.0,
-        "_ndcg_per_user": ndcg,  # type: ignore[dict-item]
+        "_ndcg_per_user": ndcg,
     }
 
 
@@ -225,12 +231,13 @@ def evaluate_mode(
     new_share: float = NEW_USER_SHARE,
     k: int = K,
     fold: int = 0,
-) -> dict[str, float]:
+) -> Measured:
     """Fit on the mode's training ratings and measure its users (see ``mode_data``)."""
     data = mode_data(split, mode, n_items, seed, new_share, fold)
     return measure(fit(data.train), data, k)
 
 
-def public(metrics: dict[str, float]) -> dict[str, float]:
-    """The metrics without the per-user arrays."""
-    return {k: v for k, v in metrics.items() if not k.startswith("_")}
+def public(metrics: Measured) -> ModelScores:
+    """The metrics without the per-user arrays (the report's form, in its key order)."""
+    return {"users": metrics["users"], "recall@10": metrics["recall@10"], "ndcg@10": metrics["ndcg@10"],
+            "coverage": metrics["coverage"], "unrated_share": metrics["unrated_share"]}

@@ -161,9 +161,3 @@ def combine_blocks(blocks: dict[str, sp.csr_matrix], weights: dict[str, float] |
     w = {**DEFAULT_BLOCK_WEIGHTS, **(weights or {})}
     m = sp.hstack([blocks[name] * np.float32(w[name]) for name in BLOCKS], format="csr")
     return normalize_rows(m)
-
-
-def build_features(catalog: Catalog, weights: dict[str, float] | None = None) -> tuple[sp.csr_matrix, FeatureSpace]:
-    """Catalog -> (titles x features float32 CSR with unit rows, feature space)."""
-    blocks, space = build_blocks(catalog)
-    return combine_blocks(blocks, weights), space

@@ -18,6 +18,7 @@ Score of title i for user u (x_u: ALS user factors, or folded in from the user's
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,17 +50,9 @@ class HybridParams:
     content_scale: float = 1.0  # overall weight of the content cosines
     content_center: float = 3.0  # neutral score of the content profile
     blend_blocks: tuple[tuple[str, float], ...] = tuple(BLEND_BLOCKS.items())
-    pseudo_users: float = 0.0  # > 0: add one pseudo-user per feature to the ALS matrix (tried; not used)
     discovery_every: int = 10  # serving: one slot in ten for the best title nobody rated (0: off)
     known_ratings: float = 3.0  # per request: a history title counts as seen by ALS from this many training ratings
     unknown_genre: float = 2.0  # genre weight added in proportion to the unseen share of the history (0: off)
-
-
-def pseudo_user_rows(features: sp.csr_matrix, weight: float) -> sp.csr_matrix:
-    """One row per feature: 'rated' every title having it, confidence 1 + weight * feature value."""
-    ft = features.T.tocsr().astype(np.float32)
-    ft.data = 1.0 + weight * ft.data
-    return ft
 
 
 def fit_hybrid(
@@ -81,21 +74,18 @@ def fit_hybrid(
     p = params or HybridParams()
     features = combine_blocks(blocks)  # ridge-map input: default block weights, unit rows
     n_items = features.shape[0]
-    extra = pseudo_user_rows(features, p.pseudo_users) if p.pseudo_users > 0 else None
-    if als is None or extra is not None:
-        als = fit_als(train, n_items, p.als, seed, extra_rows=extra)
+    if als is None:
+        als = fit_als(train, n_items, p.als, seed)
     counts = np.bincount(train.item_idx, minlength=n_items).astype(np.float32)
     rated = counts > 0
     y = als.item_factors.copy()
-    if extra is None or p.shrink > 0:
-        fit_rows = np.arange(n_items) if p.ridge_on_all else np.flatnonzero(rated)
-        w = ridge_map(features, als.item_factors[fit_rows], fit_rows, p.ridge_lambda)
-        mapped = np.asarray(features @ w, np.float32)
-        if extra is None:
-            y[~rated] = p.unrated_scale * mapped[~rated]
-        if p.shrink > 0:
-            a = (counts / (counts + p.shrink))[:, None]
-            y[rated] = (a * als.item_factors + (1 - a) * mapped)[rated]
+    fit_rows = np.arange(n_items) if p.ridge_on_all else np.flatnonzero(rated)
+    w = ridge_map(features, als.item_factors[fit_rows], fit_rows, p.ridge_lambda)
+    mapped = np.asarray(features @ w, np.float32)
+    y[~rated] = p.unrated_scale * mapped[~rated]
+    if p.shrink > 0:  # research's variant (RESEARCH.md); the tuned hybrid keeps the ALS factors of rated titles
+        a = (counts / (counts + p.shrink))[:, None]
+        y[rated] = (a * als.item_factors + (1 - a) * mapped)[rated]
     stacked = sp.hstack([blocks[b] for b in BLOCKS], format="csr")
     transposed = stacked.T.tocsr()  # features x titles: what a request walks (only the profile's columns)
     transposed.sort_indices()
@@ -129,19 +119,27 @@ def fit_hybrid(
     )
 
 
-def params_to_dict(p: HybridParams) -> dict:
+# parameters older reports carry that the fit no longer has, with the value that meant "off"
+DROPPED_PARAMS: dict[str, object] = {"pseudo_users": 0.0}  # feature pseudo-users in the ALS matrix (RESEARCH.md)
+
+
+def params_to_dict(p: HybridParams) -> dict[str, Any]:
     """JSON-able form of the parameters (stored with every version, so a later run can re-evaluate them)."""
     d = asdict(p)
     d["blend_blocks"] = [list(pair) for pair in p.blend_blocks]
     return d
 
 
-def params_from_dict(d: dict) -> HybridParams:
-    """Inverse of ``params_to_dict``; raises ValueError for a form it cannot read."""
+def params_from_dict(d: dict[str, Any]) -> HybridParams:
+    """Inverse of ``params_to_dict`` (a dropped parameter at its "off" value is accepted); raises ValueError for a
+    form it cannot read."""
     try:
         als = dict(d["als"])
         als["confidence"] = ConfidenceMap(**als["confidence"])
-        rest = {k: v for k, v in d.items() if k != "als"}
+        for name, off in DROPPED_PARAMS.items():
+            if name in d and d[name] != off:
+                raise ValueError(f"{name}={d[name]!r} is no longer supported")
+        rest = {k: v for k, v in d.items() if k != "als" and k not in DROPPED_PARAMS}
         rest["blend_blocks"] = tuple((str(b), float(w)) for b, w in rest.get("blend_blocks", ()))
         return HybridParams(als=AlsParams(**als), **rest)
     except (KeyError, TypeError, ValueError) as exc:

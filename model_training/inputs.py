@@ -79,5 +79,5 @@ def load_ratings(lake: Store, catalog: Catalog) -> tuple[Ratings, int]:
         columns["scores"].append(part.score[keep].astype(np.float32))
         columns["timestamps"].append(part.timestamp[keep].astype(np.int64))
     empty = {"user_ids": np.int64, "item_idx": np.int32, "scores": np.float32, "timestamps": np.int64}
-    arrays = {k: np.concatenate(v) if v else np.zeros(0, empty[k]) for k, v in columns.items()}
-    return Ratings(**arrays), dropped
+    arrays: dict[str, np.ndarray] = {k: np.concatenate(v) if v else np.zeros(0, empty[k]) for k, v in columns.items()}
+    return Ratings(arrays["user_ids"], arrays["item_idx"], arrays["scores"], arrays["timestamps"]), dropped

@@ -7,29 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from model_training import personas, registry, report
+from model_training import personas, registry
 from model_training.data import Ratings
-from model_training.evaluate import temporal_split
+from model_training.evaluate import Split, temporal_split
+from model_training.evaluation import CANDIDATE, MODES, CatalogSide, evaluate, evaluation_config
 from model_training.examples import example_viewers
 from model_training.features import build_blocks
 from model_training.hybrid import HybridParams, fit_hybrid, params_from_dict, params_to_dict
 from model_training.inputs import catalog_from_snapshot, load_ratings, load_snapshot
-from model_training.report import comparison, data_summary, evaluate, evaluation_config, markdown
+from model_training.records import Evaluation, TrainingMetrics
+from model_training.report import comparison, data_summary, markdown
 from reelrec.lease import Lease, held
 from reelrec.model_artifact import ModelArtifact, TitleInfo
 from reelrec.storage import Store
 
 DEFAULT_MAX_EVAL_USERS = 2000
 MIN_RATINGS = 10  # fewer ratings than this cannot train (or evaluate) anything meaningful
-Log = Callable[[str], None]
+log = logging.getLogger("reelrec.training")
 
 
 class TrainingError(Exception):
@@ -44,7 +48,8 @@ class RunResult:
     promoted: bool
     reason: str
     current: str | None  # the served version after the run
-    metrics: dict
+    metrics: TrainingMetrics
+    served_created: dt.datetime | None = None  # when the served version was made (its age is a run metric)
 
 
 def latest_only(ratings: Ratings) -> tuple[Ratings, int]:
@@ -93,18 +98,19 @@ def run(
     seed: int = 0,
     max_eval_users: int = DEFAULT_MAX_EVAL_USERS,
     force: bool = False,
-    log: Log = print,
     now: dt.datetime | None = None,
 ) -> RunResult:
     """Train, evaluate and publish one version; promote it when the gate (or ``force``) allows. Holds the models
     area's lease throughout: a second run raises ``reelrec.lease.LeaseHeld`` without writing anything, and a run
-    whose lease expired and was taken over raises ``reelrec.lease.LeaseLost`` before it writes."""
+    whose lease expired and was taken over raises ``reelrec.lease.LeaseLost`` before it writes. Progress goes to
+    the ``reelrec.training`` logger."""
     with held(models, "training run") as lease:
-        return _train(lake, models, lease, params, seed, max_eval_users, force, log, now)
+        return _train(lake, models, lease, params, seed, max_eval_users, force, now)
 
 
 def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None, seed: int, max_eval_users: int,
-           force: bool, log: Log, now: dt.datetime | None) -> RunResult:
+           force: bool, now: dt.datetime | None) -> RunResult:
+    """``run`` inside the lease."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit runs its own threads; BLAS must not
     params = params or HybridParams()
     t0 = time.perf_counter()
@@ -120,9 +126,9 @@ def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None
     ratings, repeated = latest_only(ratings)
     step("load", t)
     rate = len(ratings) / max(timings["load"], 1e-9)
-    log(f"loaded {len(catalog):,} titles and {len(ratings):,} ratings of {len(np.unique(ratings.user_ids)):,} users "
-        f"({rate / 1e6:.1f} M ratings/s; {dropped:,} ratings of titles no longer in the catalog left out, "
-        f"{repeated:,} earlier ratings of a title the user rated again replaced by the latest)")
+    log.info(f"loaded {len(catalog):,} titles and {len(ratings):,} ratings of {len(np.unique(ratings.user_ids)):,} "
+             f"users ({rate / 1e6:.1f} M ratings/s; {dropped:,} ratings of titles no longer in the catalog left out, "
+             f"{repeated:,} earlier ratings of a title the user rated again replaced by the latest)")
     if len(ratings) < MIN_RATINGS:
         raise TrainingError(f"{lake.uri}: only {len(ratings)} usable ratings (need at least {MIN_RATINGS}); "
                             "run the ETL on raw ratings first")
@@ -130,35 +136,36 @@ def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None
     t = time.perf_counter()
     blocks, space = build_blocks(catalog)
     step("features", t)
-    log(f"content features: {len(space.columns):,} columns over {len(catalog):,} titles, {timings['features']:.1f} s")
+    log.info(f"content features: {len(space.columns):,} columns over {len(catalog):,} titles, "
+             f"{timings['features']:.1f} s")
 
     t = time.perf_counter()
     split = temporal_split(ratings)
-    config = evaluation_config(seed, max_eval_users)
-    evaluation = evaluate(split, len(catalog), blocks, params, seed, max_eval_users, log, work=snap.work,
-                          audience=snap.audience)
+    side = CatalogSide(len(catalog), blocks, work=snap.work, audience=snap.audience)
+    scores = evaluate(split, side, params, seed, max_eval_users)
     step("evaluate", t)
 
     t = time.perf_counter()
     model = fit_hybrid(ratings, blocks, params, seed, work=snap.work, audience=snap.audience)
     step("fit", t)
-    log(f"fitted the hybrid on all {len(ratings):,} ratings in {timings['fit']:.1f} s "
-        f"({len(ratings) / max(timings['fit'], 1e-9) / 1e6:.2f} M ratings/s)")
+    log.info(f"fitted the hybrid on all {len(ratings):,} ratings in {timings['fit']:.1f} s "
+             f"({len(ratings) / max(timings['fit'], 1e-9) / 1e6:.2f} M ratings/s)")
 
     data_hash = fingerprint(ratings, snap.ids)
     version = new_version(now or dt.datetime.now(dt.UTC), data_hash)
-    metrics = {
+    evaluation: Evaluation = {"config": evaluation_config(seed, max_eval_users), "data_fingerprint": data_hash,
+                              "known": scores["known"], "new": scores["new"]}
+    metrics: TrainingMetrics = {
         "version": version,
         "created": (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         "seed": seed,
-        "data": {**data_summary(ratings, len(catalog), snap.version, dropped), "fingerprint": data_hash},
+        "data": data_summary(ratings, len(catalog), snap.version, dropped, data_hash),
         "params": params_to_dict(params),
-        "evaluation": {"config": config, "data_fingerprint": data_hash, **evaluation},
-        "comparison": comparison(evaluation),
+        "evaluation": evaluation,
+        "comparison": comparison(scores),
     }
     seen, seen_tag = registry.current_and_tag(models)
-    promote, reason = decide(models, seen, metrics, params, split, len(catalog), blocks, seed, max_eval_users, force,
-                             log, work=snap.work, audience=snap.audience)
+    promote, reason = decide(models, seen, metrics, params, split, side, seed, max_eval_users, force)
     metrics["gate"] = {"promoted": promote, "reason": reason}
 
     t = time.perf_counter()
@@ -179,57 +186,60 @@ def _train(lake: Store, models: Store, lease: Lease, params: HybridParams | None
             promote = False
             reason = (f"not switched: {served['version'] if served else 'nothing'} became current while "
                       "this run trained (the gate compared against an older one)")
-            log(reason)
+            log.warning(reason)
         else:
             switched = registry.promote(models, version, reason, if_tag=seen_tag)
             if switched is None:
                 promote, served = False, registry.current(models)
                 reason = (f"not switched: the served pointer changed while this run trained (now "
                           f"{served['version'] if served else 'nothing'})")
-                log(reason)
+                log.warning(reason)
             else:
                 served = switched
     registry.prune(models, protect=(version,))
-    return RunResult(version, promote, reason, served["version"] if served else None, metrics)
+    current = served["version"] if served else None
+    if current == version:
+        served_created = registry.creation_time(metrics, version)
+    else:
+        served_created = registry.created_at(models, current) if current else None
+    return RunResult(version, promote, reason, current, metrics, served_created)
 
 
 SHRINK_LIMIT = 0.5  # new data with less than half the served version's ratings or users is refused
 DROP_LIMIT = 0.25  # as is a hybrid nDCG@10 more than 25% below the served version's own (either mode)
 
 
-def data_guard(metrics: dict, incumbent: dict) -> str | None:
+def data_guard(metrics: TrainingMetrics, incumbent: TrainingMetrics) -> str | None:
     """On new data, like-for-like says little when the data itself broke (a bad ETL run): refuse when it shrank
     by half or the hybrid's nDCG@10 collapsed against the served version's own report; None when it looks sane."""
-    new_data, old_data = metrics["data"], incumbent.get("data", {})
-    for what in ("ratings", "users"):
-        old = old_data.get(what)
-        if isinstance(old, int) and new_data[what] < SHRINK_LIMIT * old:
-            return f"the training data shrank: {new_data[what]:,} {what} vs {old:,} for the served version"
-    for mode in report.MODES:
+    new_data = metrics["data"]
+    old_sizes: Mapping[str, object] = incumbent.get("data") or {}
+    for what, size in (("ratings", new_data["ratings"]), ("users", new_data["users"])):
+        old = old_sizes.get(what)
+        if isinstance(old, int) and size < SHRINK_LIMIT * old:
+            return f"the training data shrank: {size:,} {what} vs {old:,} for the served version"
+    for mode in MODES:
         try:
-            old = float(incumbent["evaluation"][mode]["hybrid"]["ndcg@10"])
+            old_ndcg = float(incumbent["evaluation"][mode][CANDIDATE]["ndcg@10"])
         except (KeyError, TypeError, ValueError):
             continue
-        new = metrics["evaluation"][mode]["hybrid"]["ndcg@10"]
-        if new < (1 - DROP_LIMIT) * old:
-            return f"{mode} users' nDCG@10 fell from {old:.4f} (served version, its data) to {new:.4f} on this data"
+        new = metrics["evaluation"][mode][CANDIDATE]["ndcg@10"]
+        if new < (1 - DROP_LIMIT) * old_ndcg:
+            return (f"{mode} users' nDCG@10 fell from {old_ndcg:.4f} (served version, its data) to {new:.4f} on "
+                    "this data")
     return None
 
 
 def decide(
     models: Store,
-    pointer: dict | None,
-    metrics: dict,
+    pointer: Mapping[str, Any] | None,
+    metrics: TrainingMetrics,
     params: HybridParams,
-    split,
-    n_items: int,
-    blocks: dict,
+    split: Split,
+    catalog: CatalogSide,
     seed: int,
     max_eval_users: int,
     force: bool,
-    log: Log,
-    work: np.ndarray | None = None,
-    audience: np.ndarray | None = None,
 ) -> tuple[bool, str]:
     """The promotion gate on a like-for-like evaluation against ``pointer``, the version served when it was read.
 
@@ -243,8 +253,11 @@ def decide(
     incumbent = registry.metrics_of(models, pointer["version"])
     if incumbent is None:
         return True, f"the served version {pointer['version']} has no readable metrics report"
-    same_eval = (incumbent.get("evaluation", {}).get("data_fingerprint") == metrics["evaluation"]["data_fingerprint"]
-                 and incumbent.get("evaluation", {}).get("config") == metrics["evaluation"]["config"])
+    old_eval = incumbent.get("evaluation")
+    same_eval = (old_eval is not None
+                 and old_eval.get("data_fingerprint") == metrics["evaluation"]["data_fingerprint"]
+                 and old_eval.get("config") == metrics["evaluation"]["config"])
+    reference: Mapping[str, Any] = incumbent
     if not same_eval:
         problem = data_guard(metrics, incumbent)
         if problem:
@@ -254,11 +267,10 @@ def decide(
         except ValueError as exc:
             return True, f"the served version {pointer['version']} cannot be re-evaluated ({exc})"
         if old_params == params:
-            incumbent = {"evaluation": metrics["evaluation"]}
+            reference = {"evaluation": metrics["evaluation"]}
         else:
-            log(f"re-evaluating the served version {pointer['version']}'s parameters on this data")
-            old = evaluate(split, n_items, blocks, old_params, seed, max_eval_users, log, models=("hybrid",),
-                           work=work, audience=audience)
-            incumbent = {"evaluation": old}
-    ok, reason = registry.gate(metrics, incumbent)
+            log.info(f"re-evaluating the served version {pointer['version']}'s parameters on this data")
+            reference = {"evaluation": evaluate(split, catalog, old_params, seed, max_eval_users,
+                                                models=(CANDIDATE,))}
+    ok, reason = registry.gate(metrics, reference)
     return ok, f"{reason} (served: {pointer['version']})"

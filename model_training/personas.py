@@ -90,7 +90,7 @@ def evaluate(art: ModelArtifact) -> dict:
         audience = of_history(art.titles.audience[items], scores)
         base = allowed(art.titles.audience, audience) if audience else np.ones(len(art), bool)
         fit = fits(art, persona)
-        row = {"titles": len(items), "audience": audience}
+        row: dict[str, object] = {"titles": len(items), "audience": audience}
         for label, mask in (("all", base), ("tv show", base & (art.titles.kind == TITLE_TYPES.index("tv show")))):
             total = m.score_new([(items, scores)], mask)[0]
             picks = m.rank(total, K, exclude=items, mask=mask)

@@ -13,15 +13,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from collections.abc import Mapping
+from typing import Any, Final, cast
 
+from model_training.records import CANDIDATE, MODES, TrainingMetrics
 from reelrec import layout
 from reelrec.storage import Store, StoreError
 
 KEEP_VERSIONS = 5  # the newest versions kept, whatever their gate decision
 KEEP_PROMOTED = 2  # and the newest promoted ones, however old: refused runs never push out the last good model
-GATE_METRIC = "ndcg@10"
-GATE_MODEL = "hybrid"
-GATE_MODES = ("known", "new")
+GATE_METRIC: Final = "ndcg@10"
+GATE_MODEL = CANDIDATE
+GATE_MODES = MODES
 
 
 ANY = object()  # promote() without a condition
@@ -31,12 +34,12 @@ class VersionExists(StoreError):
     """A version of that name is stored already (names are unique; this is a collision)."""
 
 
-def current(models: Store) -> dict | None:
+def current(models: Store) -> dict[str, Any] | None:
     """The pointer of the served version (None when nothing was promoted yet or it is unreadable)."""
     return current_and_tag(models)[0]
 
 
-def current_and_tag(models: Store) -> tuple[dict | None, str | None]:
+def current_and_tag(models: Store) -> tuple[dict[str, Any] | None, str | None]:
     """The served pointer and the pointer object's change tag (None, None when there is no pointer), for a
     promotion that must not overwrite a pointer changed since."""
     info = models.stat(layout.MODEL_POINTER)
@@ -49,15 +52,37 @@ def current_and_tag(models: Store) -> tuple[dict | None, str | None]:
     return (pointer if isinstance(pointer, dict) and "version" in pointer else None), info.tag
 
 
-def metrics_of(models: Store, version: str) -> dict | None:
-    """A version's metrics report, or None when it cannot be read."""
+def metrics_of(models: Store, version: str) -> TrainingMetrics | None:
+    """A version's metrics report, or None when it cannot be read (older reports may lack newer keys)."""
     try:
-        return json.loads(models.read_bytes(layout.model_key(version, "metrics.json")))
+        report = json.loads(models.read_bytes(layout.model_key(version, "metrics.json")))
     except (StoreError, ValueError):
         return None
+    return cast(TrainingMetrics, report) if isinstance(report, dict) else None
 
 
-def write_version(models: Store, version: str, artifact: bytes, metrics: dict, report_md: str) -> None:
+def created_at(models: Store, version: str) -> dt.datetime | None:
+    """When the stored ``version`` was made (UTC; ``creation_time`` of its report)."""
+    return creation_time(metrics_of(models, version), version)
+
+
+def creation_time(report: Mapping[str, Any] | None, version: str) -> dt.datetime | None:
+    """When a version was made (UTC): its report's ``created``, else the time its name starts with (names sort by
+    time); None when neither reads."""
+    created = report.get("created") if report is not None else None
+    when: dt.datetime | None = None
+    if isinstance(created, str):
+        with contextlib.suppress(ValueError):
+            when = dt.datetime.fromisoformat(created)
+    if when is None:
+        with contextlib.suppress(ValueError):
+            when = dt.datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ")
+    if when is None:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def write_version(models: Store, version: str, artifact: bytes, metrics: Mapping[str, Any], report_md: str) -> None:
     """Write a version's files; the artifact first and exclusively (``VersionExists`` when the name is taken), so
     metrics never describe a missing model and two runs never share a folder. A failed write (a full disk) removes
     what it wrote: no half version is left behind."""
@@ -73,7 +98,7 @@ def write_version(models: Store, version: str, artifact: bytes, metrics: dict, r
         raise
 
 
-def gate(candidate: dict, incumbent: dict | None) -> tuple[bool, str]:
+def gate(candidate: Mapping[str, Any], incumbent: Mapping[str, Any] | None) -> tuple[bool, str]:
     """Promote when there is no incumbent, or when the candidate's hybrid is not worse on every gated mode.
 
     Both reports must come from the same evaluation (the job evaluates the incumbent's parameters on the
@@ -92,7 +117,7 @@ def gate(candidate: dict, incumbent: dict | None) -> tuple[bool, str]:
     return True, f"not worse than the served model on {GATE_METRIC} for {' and '.join(GATE_MODES)} users"
 
 
-def promote(models: Store, version: str, reason: str, if_tag: object = ANY) -> dict | None:
+def promote(models: Store, version: str, reason: str, if_tag: object = ANY) -> dict[str, Any] | None:
     """Point the API at ``version``: one atomic write of the pointer. With ``if_tag`` (a tag from
     ``current_and_tag``, None for "no pointer yet") only if the pointer is still that one; None when it moved."""
     pointer = {
@@ -114,6 +139,13 @@ def versions(models: Store) -> list[str]:
     return sorted({i.key.split("/")[1] for i in models.list(layout.MODEL_VERSIONS) if i.key.count("/") >= 2})
 
 
+def _was_promoted(models: Store, version: str) -> bool:
+    """Whether the version's report says its gate promoted it."""
+    report = metrics_of(models, version)
+    decision = report.get("gate") if report is not None else None
+    return bool(decision and decision.get("promoted"))
+
+
 def prune(models: Store, keep: int = KEEP_VERSIONS, protect: tuple[str, ...] = (),
           keep_promoted: int = KEEP_PROMOTED) -> list[str]:
     """Delete old versions: keep the newest ``keep``, the newest ``keep_promoted`` that their run promoted, the
@@ -121,7 +153,7 @@ def prune(models: Store, keep: int = KEEP_VERSIONS, protect: tuple[str, ...] = (
     stored = versions(models)
     served = current(models)
     kept = set(stored[-max(keep, 1):]) | set(protect) | ({served["version"]} if served else set())
-    promoted = [v for v in reversed(stored) if (metrics_of(models, v) or {}).get("gate", {}).get("promoted")]
+    promoted = [v for v in reversed(stored) if _was_promoted(models, v)]
     kept |= set(promoted[:keep_promoted])
     doomed = [v for v in stored if v not in kept]
     for version in doomed:
@@ -130,8 +162,10 @@ def prune(models: Store, keep: int = KEEP_VERSIONS, protect: tuple[str, ...] = (
     return doomed
 
 
-def rollback(models: Store, version: str) -> dict:
+def rollback(models: Store, version: str) -> dict[str, Any]:
     """Serve an older stored version again (the README's rollback step)."""
     if models.stat(layout.model_key(version, "model.npz")) is None:
         raise StoreError(f"{models.uri}: no stored model version {version!r}; stored: {', '.join(versions(models))}")
-    return promote(models, version, f"rolled back by hand to {version}")
+    pointer = promote(models, version, f"rolled back by hand to {version}")
+    assert pointer is not None  # an unconditional promotion always switches
+    return pointer

@@ -8,6 +8,8 @@ Every check is vectorised: together they cost a few milliseconds of the cold sta
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import numpy as np
 
 
@@ -21,7 +23,7 @@ class Checks:
     def __init__(self, what: str) -> None:
         self.what = what
 
-    def fail(self, name: str, problem: str) -> None:
+    def fail(self, name: str, problem: str) -> NoReturn:
         raise InvalidArtifact(f"{self.what}: {name} {problem}")
 
     def array(self, name: str, value: object, dtype: str | np.dtype, length: int | None = None,

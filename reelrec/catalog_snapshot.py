@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -80,16 +80,16 @@ def encode_ids(ids: Iterable[str]) -> np.ndarray:
     return np.array([i.encode() for i in ids], dtype="S")
 
 
-def write_npz(arrays: dict[str, np.ndarray], target=None, level: int | None = 1) -> bytes | None:
-    """An ``.npz`` without pickled objects, to ``target`` (a path or file) or returned as bytes;
-    ``level`` None stores uncompressed (fastest for numbers)."""
+def write_npz(arrays: dict[str, np.ndarray], target: Any = None, level: int | None = 1) -> bytes:
+    """An ``.npz`` without pickled objects, to ``target`` (a path or file) or returned as bytes (b"" when written
+    to ``target``); ``level`` None stores uncompressed (fastest for numbers)."""
     out = io.BytesIO() if target is None else target
     method = zipfile.ZIP_STORED if level is None else zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(out, "w", method, compresslevel=level) as zf:
         for name, array in arrays.items():
             with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
                 np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
-    return out.getvalue() if target is None else None
+    return out.getvalue() if target is None else b""
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ class CatalogSnapshot:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             if int(npz["format"]) != FORMAT:
                 raise ValueError(f"catalog snapshot format {int(npz['format'])}, expected {FORMAT}")
-            values = {}
+            values: dict[str, Any] = {}
             try:
                 for f in fields(cls):
                     if f.name == "version":

@@ -15,10 +15,13 @@ HELP = {
 }
 
 
-def add_area_options(parser: argparse.ArgumentParser, *areas: str, required: bool = False) -> None:
-    """Add ``--<area>`` for each of ``areas``; unset means ``$REELREC_<AREA>``, then ``$REELREC_HOME/<area>``."""
+def add_area_options(parser: argparse.ArgumentParser, *areas: str, required: bool = False,
+                     notes: dict[str, str] | None = None) -> None:
+    """Add ``--<area>`` for each of ``areas``; unset means ``$REELREC_<AREA>``, then ``$REELREC_HOME/<area>``.
+    ``notes`` adds a command's own words to an area's help (what it reads it for)."""
     for area in areas:
         if area not in AREAS:
             raise ValueError(f"unknown area {area!r}; known: {', '.join(AREAS)}")
         default = "required" if required else f"default: ${AREAS[area]} or $REELREC_HOME/{area}"
-        parser.add_argument(f"--{area}", required=required, help=f"{HELP[area]} ({default})")
+        note = f", {notes[area]}" if notes and area in notes else ""
+        parser.add_argument(f"--{area}", required=required, help=f"{HELP[area]}{note} ({default})")

@@ -10,6 +10,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -183,7 +184,7 @@ class ModelArtifact:
                 for f in fields(HybridModel):
                     if f.name not in model_values and f"model.{f.name}" in npz.files:  # optional arrays may be absent
                         model_values[f.name] = npz[f"model.{f.name}"]
-                title_values = {}
+                title_values: dict[str, Any] = {}
                 for f in fields(TitleInfo):
                     if f.type == "Strings":
                         title_values[f.name] = Strings(npz[f"titles.{f.name}.blob"], npz[f"titles.{f.name}.offsets"])

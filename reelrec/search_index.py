@@ -231,7 +231,7 @@ def build_search_index(titles: Sequence[str], directors: Sequence[str], casts: S
                     credits.append((k, row, role))
     people = sorted(spelled)
     code = {k: i for i, k in enumerate(people)}
-    credits = sorted(set((code[k], row, role) for k, row, role in credits))
+    coded = sorted(set((code[k], row, role) for k, row, role in credits))
     people_blob, people_offsets = _blob(people)
     word_start = np.zeros(len(people_blob), bool)
     for i, k in enumerate(people):
@@ -241,7 +241,7 @@ def build_search_index(titles: Sequence[str], directors: Sequence[str], casts: S
             pos += len(w.encode())
     names_blob, names_offsets = _blob([spelled[k] for k in people])
     indptr = np.zeros(len(people) + 1, np.int64)
-    np.cumsum(np.bincount(np.array([c[0] for c in credits], np.int64), minlength=len(people)), out=indptr[1:])
+    np.cumsum(np.bincount(np.array([c[0] for c in coded], np.int64), minlength=len(people)), out=indptr[1:])
 
     vocab = sorted({w for t in titles for w in words(t) if len(w) >= VOCAB_MIN_LETTERS})
     vocab_blob, vocab_offsets = _blob(vocab)
@@ -251,8 +251,8 @@ def build_search_index(titles: Sequence[str], directors: Sequence[str], casts: S
         title_blob=title_blob, title_offsets=title_offsets,
         people_blob=people_blob, people_offsets=people_offsets, people_word_start=word_start,
         people_names_blob=names_blob, people_names_offsets=names_offsets,
-        person_indptr=indptr, person_rows=np.array([c[1] for c in credits], np.int32),
-        person_role=np.array([c[2] for c in credits], np.uint8),
+        person_indptr=indptr, person_rows=np.array([c[1] for c in coded], np.int32),
+        person_role=np.array([c[2] for c in coded], np.uint8),
         vocab_blob=vocab_blob, vocab_offsets=vocab_offsets,
         typo_hash=np.array([p[0] for p in pairs], np.uint64), typo_word=np.array([p[1] for p in pairs], np.int32),
         title_pair_indptr=title_pairs[0], title_pair_pos=title_pairs[1],

@@ -8,6 +8,7 @@ into place, and an S3 PUT (or completed multipart upload) is atomic by nature.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import shutil
@@ -54,6 +55,7 @@ class Store(Protocol):
     def check_writable(self) -> None: ...
     def create(self, key: str, data: bytes) -> bool: ...
     def replace_if(self, key: str, data: bytes, tag: str | None) -> bool: ...
+    def temporaries(self, prefix: str = "") -> builtins.list[tuple[str, float]]: ...  # ``list`` is a method here
 
 
 def join_key(*parts: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def api_models(api_lake, tmp_path_factory) -> Path:
     from reelrec.storage import open_store
 
     models = tmp_path_factory.mktemp("models") / "models"
-    run(open_store(api_lake), open_store(models), max_eval_users=300, log=lambda _: None)
+    run(open_store(api_lake), open_store(models), max_eval_users=300)
     return models
 
 
@@ -83,3 +84,47 @@ def client(api_lake, api_models):
 
     with pytest.MonkeyPatch.context() as mp, api_client(mp, api_lake, models=api_models) as c:
         yield c
+
+
+# -- test tiers (make test-fast runs the unit tier, make test everything) ------------------------------------------
+# integration: builds a lake or trains a model (the shared fixtures below), packages a Lambda, drives a browser or a
+# server process, or runs a job end to end. Everything else is the unit tier, which must stay under 30 s.
+INTEGRATION_FIXTURES = {"api_lake", "api_models", "api_users", "shared_raw", "real", "real_lake", "real_snapshot", "real_titles"}
+INTEGRATION_MODULES = {
+    "test_api_imports", "test_api_local", "test_api_package", "test_artifact_validation", "test_cloud_rehearsal",
+    "test_eda", "test_etl_generated", "test_etl_lambda", "test_etl_package", "test_etl_reliability", "test_histories",
+    "test_infra_templates", "test_real_data", "test_training_job",
+    "test_training_lambda", "test_training_package", "test_training_reliability", "test_training_operable",
+    "test_web_browser",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the integration tier: by module, and any test that uses a fixture building a lake or a model."""
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        if module in INTEGRATION_MODULES or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def isolated_logging(monkeypatch):
+    """``main`` sets up the root logger (``reelrec.logs.configure``): every test starts and ends without that
+    set-up (no stderr handler bound to an earlier test's captured stream, the root's level and formatters as they
+    were), with ``LOG_LEVEL`` unset and outside Lambda."""
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    monkeypatch.delenv("AWS_LAMBDA_LOG_LEVEL", raising=False)
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    root = logging.getLogger()
+    level, formatters = root.level, {h: h.formatter for h in root.handlers}
+
+    def drop_ours() -> None:
+        for handler in [h for h in root.handlers if h.get_name() == "reelrec"]:
+            root.removeHandler(handler)
+
+    drop_ours()
+    yield
+    drop_ours()
+    for handler, formatter in formatters.items():
+        handler.setFormatter(formatter)
+    root.setLevel(level)

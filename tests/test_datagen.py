@@ -261,10 +261,10 @@ def test_bad_overrides_are_rejected(tmp_path):
 
 
 def test_cli(tmp_path, capsys):
-    """The CLI prints one line on success and exits 2 on bad arguments."""
+    """The CLI logs one line (stderr, stdout stays empty) on success and exits 2 on bad arguments."""
     assert main(["--raw", str(tmp_path), "--preset", "tiny", "--seed", "2"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "preset=tiny" in out
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "preset=tiny" in captured.err and not captured.out
     assert (tmp_path / "ratings" / "2.csv").is_file()
     for bad in (["--preset", "huge"], ["--seed", "x"], ["--seed", "-1"], ["--users", "0", "--raw", str(tmp_path)]):
         with pytest.raises(SystemExit) as exc:

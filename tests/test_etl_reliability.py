@@ -16,6 +16,7 @@ from etl_job import pipeline
 from etl_job.__main__ import main
 from etl_job.pipeline import EtlRun, clean_stale, run_etl
 from etl_job.progress import Progress
+from etl_job.publish import Publish
 from reelrec import layout
 from reelrec.lease import LeaseHeld, acquire
 from reelrec.storage import StoreError, open_store
@@ -33,14 +34,14 @@ def raw(tmp_path) -> Path:
     return folder
 
 
-def test_a_second_run_is_refused_while_one_holds_the_lake_and_writes_nothing(raw, tmp_path, capsys):
+def test_a_second_run_is_refused_while_one_holds_the_lake_and_writes_nothing(raw, tmp_path, caplog):
     lake = tmp_path / "lake"
     etl(raw, lake)
     before = snapshot(lake)
     other = acquire(open_store(lake), "etl run")
     write(raw, "ratings/4.csv", ratings_csv((9, "2.0", TS, "ns2")))
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 3
-    err = capsys.readouterr().err.strip().splitlines()[-1]
+    err = caplog.messages[-1]
     assert err.startswith(f"etl: error: {lake} is in use: etl run on ") and f"pid {os.getpid()}" in err
     assert f"since {other._body() and json.loads(other._body())['since']}" in err
     assert snapshot(lake) == before  # not even a manifest
@@ -55,14 +56,14 @@ def test_the_issue_repro_a_paused_run_cannot_lose_track_of_the_lake(raw, tmp_pat
     etl(raw, lake)
     write(raw, "ratings/5.csv", ratings_csv((8, "5.0", TS, "ns3")))
     paused, release = threading.Event(), threading.Event()
-    real_may_publish = EtlRun._may_publish
+    real_check = Publish.check
 
-    def pause(self, lease):
+    def pause(self, lease, tag):
         paused.set()
         release.wait(10)
-        return real_may_publish(self, lease)
+        return real_check(self, lease, tag)
 
-    monkeypatch.setattr(EtlRun, "_may_publish", pause)
+    monkeypatch.setattr(Publish, "check", pause)
     result: dict = {}
     first = threading.Thread(target=lambda: result.update(etl(raw, lake)))
     first.start()
@@ -72,7 +73,7 @@ def test_the_issue_repro_a_paused_run_cannot_lose_track_of_the_lake(raw, tmp_pat
         run_etl(open_store(raw), open_store(lake), full=True, progress=Progress(every=0))
     release.set()
     first.join(10)
-    monkeypatch.setattr(EtlRun, "_may_publish", real_may_publish)
+    monkeypatch.setattr(Publish, "check", real_check)
     assert result["status"] == "ok"
     again = etl(raw, lake)  # the deleted file is reported missing, its data kept; nothing is broken
     assert again["status"] == "ok" and by_key(again)["ratings/3.csv"]["status"] == "missing"
@@ -137,14 +138,14 @@ def test_of_runs_that_take_a_lease_together_exactly_one_wins(where, tmp_path, re
         won[0].release()
 
 
-def test_a_truncated_catalog_is_refused_and_the_published_one_kept(raw, tmp_path, capsys):
+def test_a_truncated_catalog_is_refused_and_the_published_one_kept(raw, tmp_path, caplog):
     lake = tmp_path / "lake"
     etl(raw, lake)
     published = (lake / "titles/netflix.parquet").read_bytes()
     text = (raw / "titles/netflix_titles.csv").read_bytes()
     (raw / "titles/netflix_titles.csv").write_bytes(text[: len(text) * 3 // 10])  # a truncated upload
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
-    assert "fewer than the 100 published: refused as a likely truncated file" in capsys.readouterr().err
+    assert "fewer than the 100 published: refused as a likely truncated file" in caplog.text
     manifest = json.loads(sorted((lake / "_manifests").iterdir())[-1].read_text())
     entry = by_key(manifest)["titles/netflix_titles.csv"]
     assert entry["status"] == "failed" and "--allow-shrink" in entry["error"]
@@ -176,12 +177,12 @@ def test_a_ratings_file_that_lost_most_rows_is_refused(raw, tmp_path):
 
 @pytest.mark.parametrize("body", [b'{"transform_version": "5", "inp', b"[1, 2]", b'{"inputs": {"x": 3}}',
                                   b'{"inputs": []}', b'{"transform_version": 5, "inputs": {}}'])
-def test_a_bad_state_file_names_the_fix_and_the_fix_works(raw, tmp_path, capsys, body):
+def test_a_bad_state_file_names_the_fix_and_the_fix_works(raw, tmp_path, caplog, body):
     lake = tmp_path / "lake"
     etl(raw, lake)
     (lake / layout.LAKE_STATE).write_bytes(body)
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    err = caplog.messages
     assert err[-1].startswith(f"etl: error: {lake}/_state.json is ") and err[-1].endswith(
         "run with --full to rebuild the lake from the raw area")
     assert main(["--raw", str(raw), "--lake", str(lake), "--full"]) == 0  # the advice works
@@ -189,26 +190,26 @@ def test_a_bad_state_file_names_the_fix_and_the_fix_works(raw, tmp_path, capsys,
 
 
 @pytest.mark.parametrize("key", ["titles/hulu.parquet", "serving/aggregates/1.parquet"])
-def test_a_corrupt_lake_object_is_one_line_and_full_rebuilds_it(raw, tmp_path, capsys, key):
+def test_a_corrupt_lake_object_is_one_line_and_full_rebuilds_it(raw, tmp_path, caplog, key):
     lake = tmp_path / "lake"
     etl(raw, lake)
     (lake / key).write_bytes((lake / key).read_bytes()[:40])
     write(raw, "titles/netflix_titles.csv", titles_csv(*({"title": f"Film {i}"} for i in range(101))))
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert f"etl: error: {lake}/{key} is unreadable (" in err and "run with --full" in err
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    err = caplog.messages[-1]
+    assert err.startswith(f"etl: error: {lake}/{key} is unreadable (") and "run with --full" in err
     assert main(["--raw", str(raw), "--lake", str(lake), "--full"]) == 0
 
 
 @pytest.mark.parametrize("inner", ["raw", "lake"])
-def test_overlapping_areas_are_refused_up_front(raw, tmp_path, capsys, inner):
+def test_overlapping_areas_are_refused_up_front(raw, tmp_path, caplog, inner):
     lake = raw / "lake" if inner == "lake" else tmp_path / "outer"
     raw_area = raw if inner == "lake" else lake / "raw"
     if inner == "raw":
         write(raw_area, "titles/netflix_titles.csv", titles_csv({"title": "One"}))
     assert main(["--raw", str(raw_area), "--lake", str(lake)]) == 1
-    assert "overlap: one lies inside the other" in capsys.readouterr().err
+    assert "overlap: one lies inside the other" in caplog.messages[-1]
     assert not (lake / layout.LAKE_STATE).exists()
 
 
@@ -250,26 +251,26 @@ def failed_entry(lake: Path, key: str) -> dict:
     return by_key(manifest)[key]
 
 
-def test_cr_only_line_ends_are_named_as_such(raw, tmp_path, capsys):
+def test_cr_only_line_ends_are_named_as_such(raw, tmp_path, caplog):
     lake = tmp_path / "lake"
     write(raw, "ratings/5.csv", ratings_csv((9, "2.0", TS, "ns2"), (9, "3.0", TS, "ns3")).replace("\n", "\r"))
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
     error = failed_entry(lake, "ratings/5.csv")["error"]
     assert "line ends are CR only" in error and "missing column" not in error
-    assert "CR only" in capsys.readouterr().err
+    assert "CR only" in caplog.text
 
 
-def test_a_folder_named_like_a_csv_fails_instead_of_going_missing(raw, tmp_path, capsys):
+def test_a_folder_named_like_a_csv_fails_instead_of_going_missing(raw, tmp_path, caplog):
     lake = tmp_path / "lake"
     (raw / "ratings/5.csv").mkdir()
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
     assert "no regular file 'ratings/5.csv' (a folder)" in failed_entry(lake, "ratings/5.csv")["error"]
-    assert "(a folder)" in capsys.readouterr().err
+    assert "(a folder)" in caplog.text
 
 
-def test_a_dangling_symlink_is_named_broken_not_an_escape(raw, tmp_path, capsys):
+def test_a_dangling_symlink_is_named_broken_not_an_escape(raw, tmp_path, caplog):
     lake = tmp_path / "lake"
     (raw / "ratings/5.csv").symlink_to(tmp_path / "gone.csv")
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
-    err = capsys.readouterr().err
+    err = caplog.text
     assert "'ratings/5.csv' is a broken symbolic link" in err and "escapes" not in err

@@ -289,7 +289,7 @@ def test_a_known_viewer_answer_follows_a_rating_landed_after_training(etl_areas,
 
     raw, lake, users_uri = etl_areas
     run(raw, lake, users_uri)
-    train(lake, open_store(tmp_path / "models"), max_eval_users=50, log=lambda _: None)
+    train(lake, open_store(tmp_path / "models"), max_eval_users=50)
     with opened(users_uri) as store:
         uid = int(store.user_ids()[0])
         old = store.get(uid)

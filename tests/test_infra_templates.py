@@ -1,7 +1,9 @@
 """The infrastructure as code, offline: cfn-lint validates the base template and the stack template that
 ``infra/deploy.py --dry-run`` assembles from the three apps' ``chalice package`` output (SAM transform included);
 the bucket is private, encrypted, versioned, with lifecycle rules and EventBridge notifications; the ETL's rule, the
-training schedule and the API are there; every function has its own role, and no role reaches beyond its prefixes."""
+training schedule and the API are there; every function has its own role, and no role reaches beyond its prefixes;
+every function logs in Lambda's JSON format and the alarms of infra/template.yaml (tests/test_alarms.py) name the
+functions and the REST API the stack deploys."""
 
 from __future__ import annotations
 
@@ -203,6 +205,64 @@ def test_roles_grant_only_the_actions_and_prefixes_each_function_needs(stack):
     for name in ("APIHandler", "Etl"):
         env = fns[name]["Properties"]["Environment"]["Variables"]
         assert env["REELREC_USERS"] == f"dynamodb://reelrec-{stage}-histories", name
+
+
+def test_functions_log_json_and_the_alarms_watch_what_the_stack_deploys(stack, tmp_path):
+    """Lambda's JSON log format on every function; the stage and log level in every function's environment; the
+    REST API named per stage (the alarms' ApiName) on stage ``api``; the base template's alarms, topic and dashboard
+    in the stack, their Lambda dimensions naming its functions."""
+    template, stage = stack["template"], stack["stage"]
+    fns = resources(template, "AWS::Serverless::Function")
+    for name, fn in fns.items():
+        assert fn["Properties"]["LoggingConfig"] == {"LogFormat": "JSON"}, name
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["REELREC_STAGE"] == stage and env["LOG_LEVEL"] == "INFO", name
+    # cfn-lint checks a SAM function's LoggingConfig keys only; the Lambda schema it becomes also checks the values
+    plain = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Fn": {"Type": "AWS::Lambda::Function",
+             "Properties": {"Runtime": "python3.11", "Handler": "app.etl", "Role": "arn:aws:iam::123456789012:role/r",
+                            "Code": {"S3Bucket": "my-artifacts", "S3Key": "etl.zip"},
+                            "LoggingConfig": fns["Etl"]["Properties"]["LoggingConfig"]}}}}
+    (tmp_path / "plain.json").write_text(json.dumps(plain))
+    assert lint_file(tmp_path / "plain.json") == []
+    plain["Resources"]["Fn"]["Properties"]["LoggingConfig"] = {"LogFormat": "Jsonl"}
+    (tmp_path / "plain.json").write_text(json.dumps(plain))
+    assert [m.rule.id for m in lint_file(tmp_path / "plain.json")] == ["E3030"]  # the check has teeth
+
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert api["Name"] == api["DefinitionBody"]["info"]["title"] == f"reelrec-{stage}-api"
+    assert api["StageName"] == "api"
+    base = yaml.safe_load(BASE.read_text())
+    for kind in ("AWS::CloudWatch::Alarm", "AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::CloudWatch::Dashboard"):
+        assert resources(template, kind) == resources(base, kind) and resources(base, kind), kind
+    names = {fn["Properties"]["FunctionName"] for fn in fns.values()}
+    watched = set()
+    for alarm in resources(template, "AWS::CloudWatch::Alarm").values():
+        for dim in alarm["Properties"].get("Dimensions", []):
+            if dim["Name"] == "FunctionName":
+                watched.add(dim["Value"]["Fn::Sub"].replace("${Stage}", stage))
+            elif dim["Name"] == "ApiName":
+                assert dim["Value"]["Fn::Sub"].replace("${Stage}", stage) == api["Name"]
+    assert watched and watched <= names
+    assert {"AlarmTopic", "DashboardName"} <= set(template["Outputs"])
+    # the thresholds and the email stay parameters of the stack (only Stage is pinned)
+    assert {"AlarmEmail", "EtlQuietDays", "QuarantineSharePercent", "RefusalsInARow"} <= set(template["Parameters"])
+
+
+def test_stack_parameters_reach_the_deploy_command(tmp_path):
+    deploy = load_deploy()
+    params = deploy.stack_parameters(["AlarmEmail=oncall@example.com", "EtlQuietDays=3"])
+    assert params == {"AlarmEmail": "oncall@example.com", "EtlQuietDays": "3"}
+    assert deploy.stack_parameters(["AlarmEmail="]) == {"AlarmEmail": ""}  # unsubscribes
+    for bad in ("Stage=prod", "Nope=1", "AlarmEmail"):
+        with pytest.raises(ValueError, match="NAME=VALUE"):
+            deploy.stack_parameters([bad])
+    cmd = deploy.commands("prod", tmp_path / "template.json", "b", params)[1]
+    i = cmd.index("--parameter-overrides")
+    assert cmd[i + 1:i + 4] == ["Stage=prod", "AlarmEmail=oncall@example.com", "EtlQuietDays=3"]
+    assert cmd[i + 4] == "--no-fail-on-empty-changeset"
+    proc = subprocess.run([sys.executable, str(DEPLOY), "--stage", "dev", "--dry-run", "--parameter", "Stage=prod"],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "--parameter 'Stage=prod'" in proc.stderr
 
 
 def test_dry_run_prints_the_package_and_deploy_commands(stack):

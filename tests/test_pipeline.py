@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from etl_job import pipeline
+from etl_job import load_ratings
 from etl_job.__main__ import main
 from etl_job.pipeline import run_etl
 from etl_job.progress import Progress
@@ -144,7 +145,7 @@ def test_a_crash_halfway_leaves_the_published_lake_as_it_was(raw, tmp_path, monk
     def crash(*args, **kwargs):
         raise MemoryError("killed halfway")
 
-    monkeypatch.setattr(pipeline, "clean_ratings", crash)
+    monkeypatch.setattr(load_ratings, "clean_ratings", crash)
     with pytest.raises(MemoryError):
         etl(raw, lake)
     assert snapshot(lake) == before
@@ -233,17 +234,41 @@ def test_local_and_s3_lakes_have_identical_contents(raw, tmp_path, aws):
     assert again["totals"]["processed"] == 0 and again["catalog_snapshot"] is None
 
 
-def test_cli_exit_codes_and_messages(raw, tmp_path, capsys):
+def test_cli_exit_codes_and_messages(raw, tmp_path, caplog):
     lake = tmp_path / "lake"
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 0
-    err = capsys.readouterr().err
-    assert "ratings/1.csv: 3 rows read, 2 written, 1 quarantined" in err
-    assert err.strip().splitlines()[-1].startswith("etl: ok: 4 inputs (4 processed")
+    assert "ratings/1.csv: 3 rows read, 2 written, 1 quarantined" in caplog.text
+    assert caplog.messages[-1].startswith("etl: ok: 4 inputs (4 processed")
+    caplog.clear()
     assert main(["--raw", str(tmp_path / "nothing"), "--lake", str(lake)]) == 1
-    assert "no raw inputs under" in capsys.readouterr().err
+    assert "no raw inputs under" in caplog.text
+    caplog.clear()
     write(raw, "ratings/bad.csv", b"\x00\x01binary")
     assert main(["--raw", str(raw), "--lake", str(lake)]) == 1
-    assert "ratings/bad.csv: FAILED: not CSV text (NUL byte at offset 0)" in capsys.readouterr().err
+    (failed,) = [r for r in caplog.records if "FAILED" in r.getMessage()]
+    assert failed.getMessage() == "ratings/bad.csv: FAILED: not CSV text (NUL byte at offset 0)"
+    assert failed.levelno == logging.WARNING and failed.name == "reelrec.etl"
+
+
+def test_the_cli_writes_its_lines_bare_on_stderr_and_follows_log_level(raw, tmp_path):
+    """The CLI's output is what it was before logging: the message alone, one per line, on stderr; stdout stays
+    empty (metrics are only logged at DEBUG outside Lambda); ``LOG_LEVEL=WARNING`` keeps only the problems and
+    the summary of a run that failed."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LOG_LEVEL", "AWS_LAMBDA_FUNCTION_NAME")}
+    env.update(PYTHONPATH=str(ROOT), REELREC_HOME=str(tmp_path / "home"))
+    args = [sys.executable, "-m", "etl_job", "--raw", str(raw), "--lake", str(tmp_path / "lake")]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0] == f"etl: {raw} -> {tmp_path / 'lake'}, histories -> {tmp_path / 'home' / 'users'}"
+    assert any(ln.startswith("ratings/1.csv: 3 rows read, 2 written, 1 quarantined (") for ln in lines)
+    assert lines[-1].startswith("etl: ok: 4 inputs (4 processed") and "histories full:" in lines[-1]
+    write(raw, "ratings/bad.csv", b"\x00\x01binary")
+    proc = subprocess.run(args, capture_output=True, text=True, env={**env, "LOG_LEVEL": "warning"}, check=False)
+    assert proc.returncode == 1 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert lines[0] == "ratings/bad.csv: FAILED: not CSV text (NUL byte at offset 0)"
+    assert len(lines) == 2 and lines[1].startswith("etl: failed: 5 inputs (0 processed, 4 unchanged")
 
 
 def test_cli_in_a_subprocess_never_shows_a_traceback(tmp_path):
@@ -421,12 +446,12 @@ def test_s3_folder_markers_are_not_inputs(raw, tmp_path, aws):
     assert m["status"] == "ok" and m["totals"]["inputs"] == 4
 
 
-def test_cli_refuses_a_lake_it_cannot_use(raw, tmp_path, capsys):
+def test_cli_refuses_a_lake_it_cannot_use(raw, tmp_path, caplog):
     (tmp_path / "file").write_text("x")
     assert main(["--raw", str(raw), "--lake", str(tmp_path / "file")]) == 1
-    assert "not a usable folder" in capsys.readouterr().err
+    assert "not a usable folder" in caplog.messages[-1]
     assert main(["--raw", str(raw), "--lake", str(raw)]) == 1
-    assert "the same place" in capsys.readouterr().err
+    assert "the same place" in caplog.messages[-1] and caplog.records[-1].levelno == logging.ERROR
 
 
 def test_a_duplicate_stays_one_while_its_original_data_is_kept(raw, tmp_path):
@@ -467,7 +492,7 @@ def test_non_ascii_ids_and_bytes_are_handled(raw, tmp_path):
     assert snap.record(snap.row_of("dsé2"))["title"] == "Accent" and snap.record(snap.row_of("dsé2"))["score"] == 4.5
 
 
-def test_a_stale_journal_without_outputs_is_cleared(raw, tmp_path, capsys):
+def test_a_stale_journal_without_outputs_is_cleared(raw, tmp_path):
     lake = tmp_path / "lake"
     etl(raw, lake)
     (lake / "_publishing.json").write_text('{"run_id": "x", "inputs": [], "outputs": []}')

@@ -87,11 +87,11 @@ def test_contract_columns_and_values(real_lake):
 def test_training_on_the_real_data_reports_what_docs_training_md_says(real_lake, tmp_path):
     """The job on the real ratings: the numbers docs/training.md quotes, and the verdict on the issue's target
     stated as measured (not met: see the docs)."""
+    from model_training.evaluation import NO_DISCOVERY
     from model_training.job import run
-    from model_training.report import NO_DISCOVERY
 
     _, lake, _ = real_lake
-    result = run(open_store(lake), open_store(tmp_path / "models"), log=lambda _: None)
+    result = run(open_store(lake), open_store(tmp_path / "models"))
     ev, comparison = result.metrics["evaluation"], result.metrics["comparison"]
     assert ev["known"]["hybrid"]["users"] == 436 and ev["new"]["hybrid"]["users"] == 88
     for mode, served, plain, als in (("known", 0.1848, 0.1926, 0.1795), ("new", 0.1508, 0.1549, 0.1407)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,9 @@ import pytest
 
 from model_training import registry
 from model_training.__main__ import main
+from model_training.evaluation import MODELS, MODES, NO_DISCOVERY
 from model_training.hybrid import HybridParams, params_from_dict, params_to_dict
 from model_training.job import run
-from model_training.report import MODELS, MODES, NO_DISCOVERY
 from reelrec import layout
 from reelrec.catalog_snapshot import CatalogSnapshot
 from reelrec.model_artifact import ModelArtifact
@@ -22,7 +23,10 @@ from reelrec.storage import open_store
 from tests.api_reference import known_history, known_users
 
 ROOT = Path(__file__).resolve().parents[1]
-QUIET = {"max_eval_users": 200, "log": lambda _: None}
+QUIET = {"max_eval_users": 200}
+PROGRESS = re.compile(r"^train \[ *[0-9]+\.[0-9]s\] ")  # the CLI's stderr lines: seconds since it started
+
+
 WORSE = HybridParams(als=HybridParams().als.__class__(2, 50.0, 1, HybridParams().als.confidence), pop_weight=0.0,
                      content_scale=0.0)
 
@@ -122,14 +126,21 @@ def test_params_round_trip_through_the_report():
         assert params_from_dict(json.loads(json.dumps(params_to_dict(p)))) == p
     with pytest.raises(ValueError, match="unreadable model parameters"):
         params_from_dict({"als": {}})
+    # reports written before the pseudo-user option was dropped carry it at its "off" value: still comparable
+    assert params_from_dict({**params_to_dict(HybridParams()), "pseudo_users": 0.0}) == HybridParams()
+    with pytest.raises(ValueError, match="pseudo_users=1.0 is no longer supported"):
+        params_from_dict({**params_to_dict(HybridParams()), "pseudo_users": 1.0})
 
 
 def test_cli_trains_and_prints_a_summary(api_lake, tmp_path, capsys):
     assert main(["--lake", str(api_lake), "--models", str(tmp_path / "m"), "--eval-users", "100"]) == 0
-    out = capsys.readouterr().out
-    assert "loaded" in out and "evaluated known users" in out and "evaluated new users" in out
-    last = out.strip().splitlines()[-1]
+    said = capsys.readouterr()
+    err = said.err
+    assert "loaded" in err and "evaluated known users" in err and "evaluated new users" in err
+    assert all(PROGRESS.match(line) for line in err.strip().splitlines()), err  # readable lines on stderr
+    last = err.strip().splitlines()[-1]
     assert "done: version" in last and "promoted" in last and "hybrid nDCG@10 known" in last
+    assert said.out == ""  # stdout stays free (outside Lambda the metrics are only a DEBUG log line)
 
 
 @pytest.mark.parametrize("case", ["empty lake", "same place", "bad eval users"])
@@ -141,9 +152,9 @@ def test_cli_errors_are_messages_and_a_non_zero_exit(case, tmp_path, capsys):
         return
     models = tmp_path if case == "same place" else tmp_path / "m"
     assert main(["--lake", str(tmp_path), "--models", str(models)]) == 1
-    out = capsys.readouterr().out
-    assert ("run the ETL first" if case == "empty lake" else "same place") in out
-    assert "Traceback" not in out
+    err = capsys.readouterr().err
+    assert ("run the ETL first" if case == "empty lake" else "same place") in err
+    assert "Traceback" not in err
 
 
 def test_the_job_needs_no_pyarrow_or_pandas(api_lake, tmp_path):
@@ -164,12 +175,13 @@ def test_cli_lists_versions_and_rolls_back(api_lake, tmp_path, capsys):
     first = run(lake, models, **QUIET)
     second = run(lake, models, force=True, **QUIET)
     assert main(["--models", str(tmp_path / "m"), "--list"]) == 0
-    listing = capsys.readouterr().out
+    listing = capsys.readouterr().out  # the listing is the command's output: stdout
     assert f"* {second.version}" in listing and f"  {first.version}" in listing
     assert main(["--models", str(tmp_path / "m"), "--rollback", first.version]) == 0
+    assert f"now serving {first.version}" in capsys.readouterr().err
     assert registry.current(models)["version"] == first.version
     assert main(["--models", str(tmp_path / "m"), "--rollback", "v0"]) == 1
-    assert "no stored model version 'v0'" in capsys.readouterr().out
+    assert "no stored model version 'v0'" in capsys.readouterr().err
 
 
 def test_data_that_shrank_by_half_is_refused_unless_forced(api_lake, tmp_path, monkeypatch):
@@ -258,7 +270,7 @@ def test_on_make_runs_data_the_content_side_earns_its_place(tmp_path):
 
     generate(str(tmp_path / "raw"), "small", seed=0)
     run_etl(open_store(tmp_path / "raw"), open_store(tmp_path / "lake"), progress=Progress())
-    result = run(open_store(tmp_path / "lake"), open_store(tmp_path / "models"), log=lambda _: None)
+    result = run(open_store(tmp_path / "lake"), open_store(tmp_path / "models"))
     ev = result.metrics["evaluation"]
     for mode in MODES:
         als = ev[mode]["pure ALS"]["ndcg@10"]

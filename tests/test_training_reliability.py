@@ -28,8 +28,8 @@ def test_a_second_run_while_one_trains_exits_busy_and_writes_nothing(api_lake, t
     with pytest.raises(LeaseHeld, match="is in use: training run on"):
         run(open_store(api_lake), models, **QUIET)
     assert main(["--lake", str(api_lake), "--models", str(tmp_path / "m"), "--eval-users", "50"]) == EXIT_BUSY
-    out = capsys.readouterr().out
-    assert "is in use" in out and "Traceback" not in out
+    err = capsys.readouterr().err
+    assert "is in use" in err and "Traceback" not in err
     assert versions(models) == set() and registry.current(models) is None
     holder.release()
     assert main(["--lake", str(api_lake), "--models", str(tmp_path / "m"), "--eval-users", "50"]) == 0
@@ -131,9 +131,9 @@ def test_a_damaged_lake_is_one_line_and_exit_1(damage, api_lake, tmp_path, capsy
         target = next((lake / layout.CATALOG_SNAPSHOTS).glob("*.npz"))
     target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     assert main(["--lake", str(lake), "--models", str(tmp_path / "m"), "--eval-users", "50"]) == EXIT_FAILED
-    out = capsys.readouterr().out
-    error = [line for line in out.splitlines() if "error:" in line]
-    assert len(error) == 1 and "--full" in error[0] and "Traceback" not in out, out
+    err = capsys.readouterr().err
+    error = [line for line in err.splitlines() if "error:" in line]
+    assert len(error) == 1 and "--full" in error[0] and "Traceback" not in err, err
     assert not (tmp_path / "m" / layout.MODEL_VERSIONS).exists()
 
 

@@ -10,18 +10,53 @@ an EventBridge rule on the data bucket's "Object Created" events under ``raw/tit
 declared in ``infra/etl-events.json``, which ``infra/package.py`` merges into this app's ``sam.json``, so the bucket comes from the stack (``Ref: DataBucket``) and not from code.
 Chalice's ``@app.on_cw_event`` would fix the pattern in code and, next to an on-demand ``@app.lambda_function``,
 make a second function with its own concurrency.
+
+Every invocation logs JSON lines tagged with its request id (``reelrec.logs``, level from ``LOG_LEVEL``) and a run
+emits its metrics (``etl_job.entry.run_metrics``) as one EMF line on stdout.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from chalice import Chalice
 
+if TYPE_CHECKING:  # for the annotations only: `chalice package` imports this module without pyarrow
+    from etl_job.histories import HistoriesSummary
+    from etl_job.manifest import Manifest, Totals
+
 app = Chalice(app_name="reelrec-etl")
 log = logging.getLogger("reelrec.etl")
-log.setLevel(logging.INFO)
+
+
+class Problem(TypedDict):
+    """An input that failed or had to wait."""
+
+    key: str
+    status: str
+    error: str | None
+
+
+class RunAnswer(TypedDict):
+    """What an invocation that ran the ETL answers (the manifest in the lake has the details)."""
+
+    status: str  # ok, or failed when an input failed or had to wait (see problems)
+    run_id: str
+    trigger: str
+    full: bool
+    totals: Totals
+    histories: HistoriesSummary | None
+    seconds: float
+    problems: list[Problem]
+
+
+class Refusal(TypedDict):
+    """What an invocation that did not run the ETL through answers: ``busy``, ``error`` or ``ignored``, and why."""
+
+    status: str
+    message: str
 
 
 def s3_object(event: object) -> tuple[str, str] | None:
@@ -33,15 +68,17 @@ def s3_object(event: object) -> tuple[str, str] | None:
     return (bucket, key) if isinstance(bucket, str) and isinstance(key, str) else None
 
 
-def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool = False) -> dict:
+def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool = False) -> RunAnswer | Refusal:
     """Run the ETL on the stage's raw area and lake; a summary of the run (the manifest has the details).
 
     Expected failures (no raw inputs, an unreadable store) are answered with ``status: error`` and a one-line
-    message in the log, not a traceback; anything else propagates so the invocation counts as failed."""
+    message in the log, not a traceback; anything else propagates so the invocation counts as failed. Either
+    emits the run's metrics as failed; a busy lake (another run holds it) emits none."""
     # imported per call, not at module level: `chalice package` imports this module without pyarrow
-    from etl_job.entry import open_areas, open_users, summary_line
+    from etl_job.entry import open_areas, open_users, run_metrics, summary_line
     from etl_job.pipeline import run_etl
     from etl_job.progress import Progress
+    from reelrec import metrics
     from reelrec.lease import LeaseHeld
     from reelrec.storage import StoreError
 
@@ -58,10 +95,20 @@ def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool 
         return {"status": "busy", "message": str(exc)}
     except (StoreError, OSError) as exc:
         log.error("etl failed: %s", exc)
+        metrics.emit(run_metrics(None))
         return {"status": "error", "message": str(exc)}
-    log.info("etl: %s", summary_line(manifest))
+    except Exception:
+        metrics.emit(run_metrics(None))
+        raise
+    log.log(logging.INFO if manifest["status"] == "ok" else logging.WARNING, "etl: %s", summary_line(manifest))
+    metrics.emit(run_metrics(manifest))
+    return answer(manifest, trigger, full)
+
+
+def answer(manifest: Manifest, trigger: str, full: bool) -> RunAnswer:
+    """The invocation's answer for a run that published ``manifest``."""
     return {
-        "status": manifest["status"],  # ok, or failed when an input failed or had to wait (see problems)
+        "status": manifest["status"],
         "run_id": manifest["run_id"],
         "trigger": trigger,
         "full": full,
@@ -74,10 +121,20 @@ def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool 
 
 
 @app.lambda_function(name="etl")
-def etl(event: dict, context: object) -> dict:
+def etl(event: Any, context: Any) -> RunAnswer | Refusal:
     """EventBridge: an S3 "Object Created" event for the raw area runs the (incremental) ETL.
     On demand (``aws lambda invoke``): ``{}`` runs it, ``{"full": true}`` rebuilds the lake from the raw area,
     ``{"allow_shrink": true}`` accepts files that lost more than 20% of their published rows."""
+    from reelrec.logs import configure, request_scope
+
+    configure()
+    rid = getattr(context, "aws_request_id", None)  # absent without a Lambda context (a local call, a test)
+    with request_scope(rid if isinstance(rid, str) and rid else None):
+        return handle(event)
+
+
+def handle(event: Any) -> RunAnswer | Refusal:
+    """What ``etl`` does with one event, inside the invocation's logging scope."""
     created = s3_object(event)
     if created is None:
         flags = event if isinstance(event, dict) else {}

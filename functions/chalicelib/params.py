@@ -116,7 +116,7 @@ def platforms(value: str, name: str = "platforms") -> tuple[str, ...]:
     return tuple(parts)
 
 
-def one_or_more_platforms(kwargs: dict[str, object]) -> dict[str, object]:
+def one_or_more_platforms(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Merge ``platform=`` (one, as before) into ``platforms`` (several); giving both is a 400."""
     if "platform" in kwargs:
         if "platforms" in kwargs:
@@ -168,7 +168,8 @@ def title_id(value: str, decode: bool = True) -> str:
 def _single_values(query: Mapping | None) -> dict[str, str]:
     """Each query parameter's one value; a parameter given twice is a 400 (which one was meant?)."""
     out: dict[str, str] = {}
-    for name in query or {}:
+    query = query or {}
+    for name in query:
         values = query.getlist(name) if hasattr(query, "getlist") else [query[name]]
         if len(values) != 1:
             raise bad(name, values[-1], "one value", f"parameter {_shown(name)!r} given {len(values)} times: give it once")
@@ -180,10 +181,10 @@ def _single_values(query: Mapping | None) -> dict[str, str]:
 class Route:
     """One route's query parameters: a parser per name (in order) and the names it requires."""
 
-    parsers: dict[str, Callable[[str], object]] = field(default_factory=dict)
+    parsers: dict[str, Callable[[str], Any]] = field(default_factory=dict)
     required: tuple[str, ...] = ()
 
-    def parse(self, query: Mapping | None) -> dict[str, object]:
+    def parse(self, query: Mapping | None) -> dict[str, Any]:
         """Keyword arguments for the route's query function; blank or absent optional ones are left out."""
         given = _single_values(query)
         unknown = [name for name in given if name not in self.parsers]
@@ -327,7 +328,7 @@ def new_user_body_schema() -> dict[str, Any]:
     }
 
 
-def new_user_body(raw: bytes | str | None) -> dict[str, object]:
+def new_user_body(raw: bytes | str | None) -> dict[str, Any]:
     """``POST /recommendations``'s JSON body -> ``ratings`` {title id: score} and optional k, platform(s), type,
     audience."""
     if isinstance(raw, bytes | bytearray):
@@ -369,7 +370,7 @@ def new_user_body(raw: bytes | str | None) -> dict[str, object]:
             raise bad(f"ratings.{_shown(key, 40)}", _shown(key), "each title once",
                       f"title {tid!r} is rated twice in ratings (ids are case-insensitive)")
         parsed[tid] = float(score)
-    out: dict[str, object] = {"ratings": parsed}
+    out: dict[str, Any] = {"ratings": parsed}
     if body.get("k") is not None:
         value = body["k"]
         if isinstance(value, bool) or not isinstance(value, int) or not K_MIN <= value <= K_MAX:

@@ -112,7 +112,8 @@ def _people(index: SearchIndex, needle: bytes) -> tuple[np.ndarray, np.ndarray, 
     return rows, tiers, np.repeat(people, lens)
 
 
-def _best_per_row(rows: np.ndarray, tier: np.ndarray, person: np.ndarray) -> tuple[np.ndarray, ...]:
+def _best_per_row(rows: np.ndarray, tier: np.ndarray, person: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One entry per row: its best tier (and the person behind it, -1 for a title match)."""
     order = np.lexsort((tier, rows))
     rows, tier, person = rows[order], tier[order], person[order]
@@ -126,7 +127,7 @@ def matches(snap: CatalogSnapshot, q: str) -> tuple[np.ndarray, np.ndarray, np.n
     index = snap.search_index
     needle = key(q).encode()
     rows, tier = _title_tiers(index, needle, SUBSTRING)
-    parts = [(rows, tier, np.full(len(rows), -1, np.int64))]
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(rows, tier, np.full(len(rows), -1, np.int64))]
     if len(needle) >= PERSON_PART_MIN:  # one or two letters name nobody in particular
         parts.append(_people(index, needle))
     if not len(rows) and not (parts[-1][1] == PERSON).any():  # nothing as typed: then a typo is likely
@@ -217,7 +218,7 @@ def search_titles(snap: CatalogSnapshot, q: str, limit: int = 10, offset: int = 
             item["match"] = TITLE_MATCH[t]
         items.append(item)
     out = {"q": q, "limit": limit, "offset": offset, "total": int(len(shown)), "items": items}
-    if matched and filters and not len(shown):
+    if matched and keep is not None and not len(shown):
         out["message"] = empty_message(np.ones(len(keep), bool), filters, f"titles matching {q!r}")
     return out
 

@@ -112,7 +112,7 @@ class SnapshotCache:
                 except Unavailable as err:
                     self._failure, self._failed_at = err, now
                     raise
-            elif now - self._checked_at >= self._interval or now < self._checked_at:
+            elif self._checked_at is None or now - self._checked_at >= self._interval or now < self._checked_at:
                 self._refresh(now)
             return self._snapshot
 
