@@ -40,8 +40,7 @@ def internal_error(rid: str) -> dict:
 def request_id_of(request: Request) -> str:
     """The Lambda invocation's request id (also the ``requestId`` of Lambda's own log lines); a fresh id when there
     is no Lambda context."""
-    rid = getattr(getattr(request, "lambda_context", None), "aws_request_id", None)
-    return rid if isinstance(rid, str) and rid else uuid.uuid4().hex
+    return logs.invocation_id(getattr(request, "lambda_context", None)) or uuid.uuid4().hex
 
 
 @app.middleware("http")

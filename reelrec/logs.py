@@ -39,6 +39,16 @@ def level_from_env(environ: Mapping[str, str] | None = None) -> int:
     return getattr(logging, name) if name in LEVELS else logging.INFO
 
 
+def invocation_id(*contexts: object) -> str | None:
+    """The first ``aws_request_id`` among the given Lambda contexts (None when none carries one: a local call, a
+    test); the id Lambda's own log lines call ``requestId``."""
+    for context in contexts:
+        rid = getattr(context, "aws_request_id", None)
+        if isinstance(rid, str) and rid:
+            return rid
+    return None
+
+
 def request_id() -> str | None:
     """The id of the request (or invocation) being handled, None outside one."""
     return _request_id.get()

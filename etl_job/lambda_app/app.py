@@ -125,11 +125,10 @@ def etl(event: Any, context: Any) -> RunAnswer | Refusal:
     """EventBridge: an S3 "Object Created" event for the raw area runs the (incremental) ETL.
     On demand (``aws lambda invoke``): ``{}`` runs it, ``{"full": true}`` rebuilds the lake from the raw area,
     ``{"allow_shrink": true}`` accepts files that lost more than 20% of their published rows."""
-    from reelrec.logs import configure, request_scope
+    from reelrec.logs import configure, invocation_id, request_scope
 
     configure()
-    rid = getattr(context, "aws_request_id", None)  # absent without a Lambda context (a local call, a test)
-    with request_scope(rid if isinstance(rid, str) and rid else None):
+    with request_scope(invocation_id(context)):
         return handle(event)
 
 

@@ -18,13 +18,11 @@ app = Chalice(app_name="reelrec-training")
 log = logging.getLogger("reelrec.training")
 
 
-def request_id_of(*sources: object) -> str | None:
-    """The first ``aws_request_id`` among the given Lambda contexts (None when none carries one, as in tests)."""
-    for source in sources:
-        rid = getattr(source, "aws_request_id", None)
-        if isinstance(rid, str) and rid:
-            return rid
-    return None
+def request_id_of(*contexts: object) -> str | None:
+    """The invocation's request id from the first context that has one (``reelrec.logs.invocation_id``)."""
+    from reelrec.logs import invocation_id
+
+    return invocation_id(*contexts)
 
 
 def train_once(force: bool = False, request_id: str | None = None) -> dict[str, Any]:
