@@ -38,8 +38,7 @@ class Copies:
     @cached_property
     def shared(self) -> np.ndarray:
         """The rows of works with two or more copies, grouped by work (the only rows ranking has to merge)."""
-        counts = np.bincount(self.work, minlength=len(self.work))
-        return self._order[counts[self._sorted_work] > 1]
+        return self._order[self._counts[self._sorted_work] > 1]
 
     @cached_property
     def _shared_starts(self) -> np.ndarray:
@@ -47,9 +46,16 @@ class Copies:
         w = self.work[self.shared]
         return np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)
 
+    @cached_property
+    def _counts(self) -> np.ndarray:
+        """Copies per work (indexed by work)."""
+        return np.bincount(self.work, minlength=len(self.work))
+
     def of(self, row: int) -> np.ndarray:
         """The rows of ``row``'s work (itself included), by platform then row."""
         w = self.work[row]
+        if self._counts[w] == 1:  # most titles are on one service only
+            return np.array([row], np.int64)
         a, b = np.searchsorted(self._sorted_work, [w, w + 1])
         return self._order[a:b]
 
@@ -61,6 +67,16 @@ class Copies:
         works = np.unique(self.work[rows])
         members = self.shared[np.isin(self.work[self.shared], works)]
         return np.union1d(rows, members)
+
+    def others_of(self, rows: np.ndarray) -> np.ndarray:
+        """The other copies of the works of ``rows`` (may repeat; empty when no work has two copies): what
+        excluding a title from a list excludes with it."""
+        shared = self.shared
+        if not len(shared) or not len(rows):
+            return np.zeros(0, np.int64)
+        gone = np.zeros(len(self.work), bool)
+        gone[self.work[np.asarray(rows, np.int64)]] = True
+        return shared[gone[self.work[shared]]]
 
     def available_on(self, row: int, platforms: Collection[str] | None = None) -> list[dict]:
         """Where ``row``'s work can be watched: ``[{platform, platform_name, id}]`` by platform, limited to
@@ -74,19 +90,21 @@ class Copies:
                 out.append({"platform": name, "platform_name": PLATFORM_NAMES[name], "id": self.ids[r].decode()})
         return out
 
-    def one_per_work(self, scores: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+    def one_per_work(self, scores: np.ndarray, allowed: np.ndarray | None = None, in_place: bool = False) -> np.ndarray:
         """Scores with each multi-copy work reduced to one copy: the work scores as its best copy over all services
         (it is the same title wherever it is watched), shown as its best copy among the ``allowed`` rows; the other
-        copies get -inf. Rows outside ``allowed`` get -inf too. Single-copy rows keep their score."""
-        s = np.array(scores, dtype=np.float64)
-        s_allowed = s if allowed is None else np.where(allowed, s, -np.inf)
+        copies get -inf. Rows outside ``allowed`` get -inf too. Single-copy rows keep their score. ``in_place``:
+        ``scores`` is a float64 array the caller gives up (it becomes the answer: no copies of the catalog)."""
+        s = scores if in_place else np.array(scores, dtype=np.float64)
         shared = self.shared
+        own = s[shared]  # before the filter: a work scores as its best copy anywhere
+        if allowed is not None:
+            s[~allowed] = -np.inf
         if not len(shared):
-            return s_allowed
+            return s
         starts = self._shared_starts
-        own = s[shared]
-        best = np.maximum.reduceat(own, starts)  # the work's score: its best copy anywhere
-        mine = s_allowed[shared]
+        best = np.maximum.reduceat(own, starts)
+        mine = s[shared]
         lens = np.diff(np.r_[starts, len(shared)])
         # the shown copy: the best allowed one (first in platform order on ties)
         pick_score = np.maximum.reduceat(mine, starts)
@@ -97,6 +115,5 @@ class Copies:
             group = np.searchsorted(starts, pos, side="right") - 1
             keep = np.r_[True, group[1:] != group[:-1]]
             first_pick[pos[keep]] = True
-        out = s_allowed.copy()
-        out[shared] = np.where(first_pick, np.repeat(best, lens), -np.inf)
-        return out
+        s[shared] = np.where(first_pick, np.repeat(best, lens), -np.inf)
+        return s

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -20,6 +21,7 @@ from reelrec.audience import name as audience_name
 from reelrec.catalog_snapshot import CODES, CatalogSnapshot, Strings, write_npz
 from reelrec.confidence import ConfidenceMap
 from reelrec.copies import Copies
+from reelrec.genres import genre_key
 from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 from reelrec.scoring import HybridModel
 
@@ -113,6 +115,24 @@ class TitleInfo:
         pos = np.clip(np.searchsorted(self.ids, keys), 0, len(self.ids) - 1)
         return np.where(self.ids[pos] == keys, pos, -1).astype(np.int64)
 
+    @cached_property
+    def genre_key_of(self) -> np.ndarray:
+        """Per genre code, the index of its key (``reelrec.genres.genre_key``: one key for the catalogs' spellings of a
+        genre), so genres are compared across services as integers."""
+        keys = [genre_key(g) for g in self.genres]
+        index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        return np.array([index[k] for k in keys], np.int64)
+
+    @property
+    def n_genre_keys(self) -> int:
+        """Number of distinct genre keys."""
+        return int(self.genre_key_of.max(initial=-1)) + 1
+
+    @cached_property
+    def _genre_names(self) -> list[str]:
+        """The genre labels as Python strings (a card names a title's genres from them)."""
+        return list(self.genres)
+
     def genre_codes(self, row: int) -> np.ndarray:
         """Genre codes of one title."""
         return self.genre_indices[self.genre_indptr[row] : self.genre_indptr[row + 1]]
@@ -121,6 +141,7 @@ class TitleInfo:
         """What an answer shows of a title; ``available_on`` lists the work's copies on ``platforms`` (all when
         None)."""
         platform = CODES["platform"][self.platform[row]]
+        mean = float(self.score_mean[row])
         return {
             "id": self.ids[row].decode(),
             "title": self.title[row],
@@ -129,11 +150,11 @@ class TitleInfo:
             "type": CODES["kind"][self.kind[row]],
             "release_year": int(self.release_year[row]) or None,
             "duration": duration_label(int(self.duration_int[row]), int(self.duration_type[row])),
-            "genres": [self.genres[int(g)] for g in self.genre_codes(row)],
+            "genres": [self._genre_names[g] for g in self.genre_codes(row).tolist()],
             "audience": audience_name(int(self.audience[row])),
             "available_on": self.copies.available_on(row, platforms),
             # the community's view (the route's own "score" is the recommender's)
-            "community_score": None if np.isnan(self.score_mean[row]) else round(float(self.score_mean[row]), 2),
+            "community_score": None if math.isnan(mean) else round(mean, 2),
             "community_count": int(self.score_count[row]),
         }
 

@@ -99,3 +99,31 @@ def test_hybrid_rank_holds_one_copy_per_work_and_never_a_copy_of_what_was_rated(
     mask[0] = False  # the better copy is on a service the viewer lacks: the other copy is shown, at its rank
     picks = model.rank(scores, 5, mask=mask).tolist()
     assert picks[:2] == [1, 2]
+
+
+def test_other_copies_and_one_copy_fast_path():
+    assert sorted(COPIES.others_of(np.array([3])).tolist()) == [0, 3]
+    assert sorted(COPIES.others_of(np.array([1, 4])).tolist()) == [2, 4]  # hulu alone has no other copy
+    assert COPIES.others_of(np.array([], np.int64)).tolist() == []
+    assert COPIES.of(1).tolist() == [1] and COPIES.of(2).tolist() == [2, 4]
+
+
+def test_one_per_work_in_place_gives_the_same_scores_in_the_callers_array():
+    s = np.array([5.0, 1.0, 2.0, 0.5, 3.0])
+    allowed = np.array([True, True, False, True, True])
+    expected = COPIES.one_per_work(s, allowed)
+    mine = s.copy()
+    out = COPIES.one_per_work(mine, allowed, in_place=True)
+    assert out is mine and out.tolist() == expected.tolist()
+    assert s.tolist() == [5.0, 1.0, 2.0, 0.5, 3.0]  # the default leaves the caller's scores alone
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([0.0, 1.0, 2.0, -np.inf, np.inf, np.nan]), st.floats(-3, 3)),
+                max_size=40), st.integers(0, 45))
+def test_top_n_against_a_sorted_reference(values, n):
+    from reelrec.scoring import top_n
+
+    s = np.array(values, np.float64)
+    expected = sorted((i for i in range(len(s)) if np.isfinite(s[i])), key=lambda i: (-s[i], i))[:n]
+    assert top_n(s, n).tolist() == expected

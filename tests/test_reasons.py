@@ -13,6 +13,7 @@ from chalicelib import reasons, recommend
 from model_training import registry
 from reelrec.genres import genre_key
 from reelrec.model_artifact import ModelArtifact
+from reelrec.schemas import CONTENT_BLOCKS
 from reelrec.storage import open_store
 
 
@@ -89,3 +90,44 @@ def test_every_kind_of_reason_is_given_on_the_generated_data(artifact):
                         else reason)
             kinds[kind] += 1
     assert set(kinds) >= {"viewers who liked", "shares cast with", "popular on", "genres"}, kinds
+
+
+def _plain_content_reason(artifact: ModelArtifact, pick: int, others: list[int]) -> str | None:
+    """The rule in plain Python: the first cited title with the same director, else the first sharing a cast member,
+    else the first of the first ``MAX_COMPARED`` with the most genres in common (counted up to two), by genre key."""
+    m, t = artifact.model, artifact.titles
+
+    def cols(row: int, block: str) -> set[int]:
+        b = CONTENT_BLOCKS.index(block)
+        return {int(c) for c in m.feat_indices[m.feat_indptr[row]:m.feat_indptr[row + 1]] if m.feat_block[c] == b}
+
+    for block, words in (("director", "same director as"), ("cast", "shares cast with")):
+        mine = cols(pick, block)
+        for other in others:
+            if mine & cols(other, block):
+                return f"{words} {t.title[other]}"
+    labels = [t.genres[int(g)] for g in t.genre_codes(pick)]
+    best = None
+    for other in others[:reasons.MAX_COMPARED]:
+        theirs = {genre_key(t.genres[int(g)]) for g in t.genre_codes(other)}
+        common = [label.lower() for label in labels if genre_key(label) in theirs][:2]
+        if common and (best is None or len(best[0]) < len(common)):
+            best = (common, other)
+    return None if best is None else f"{' and '.join(best[0])} like {t.title[best[1]]}"
+
+
+def test_shared_content_reasons_follow_the_plain_rule(artifact):
+    """``Shared`` answers from arrays built once per answer; it must say what the plain rule says."""
+    rng = np.random.default_rng(5)
+    n = len(artifact.titles)
+    said = Counter()
+    for _ in range(300):
+        others = [int(o) for o in rng.choice(n, int(rng.integers(1, 80)), replace=False)]
+        shared = reasons.Shared(artifact, np.array(others))
+        for pick in rng.choice(n, 3).tolist():
+            if pick in others:
+                continue
+            got = shared.content_reason(pick)
+            assert got == _plain_content_reason(artifact, pick, others)
+            said[(got or "none").split(" ")[0]] += 1
+    assert said["same"] and said["shares"] and said["none"] and len(said) > 3  # every branch was exercised

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from reelrec.catalog_snapshot import CODES
-from reelrec.genres import genre_key
 from reelrec.model_artifact import ModelArtifact
 from reelrec.schemas import CONTENT_BLOCKS, PLATFORM_NAMES
 from reelrec.scoring import DISLIKE_BELOW, csr_ranges
@@ -31,74 +30,95 @@ def cited(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 class Shared:
-    """What two titles have in common, from the model's feature columns and the titles' genre labels."""
+    """What a pick has in common with the titles a reason may cite (``others``, in the order they are tried), from
+    the model's feature columns and the titles' genre labels; built once per answer, so each pick costs a few
+    lookups (no comparison loop per cited title)."""
 
-    def __init__(self, model: ModelArtifact) -> None:
+    def __init__(self, model: ModelArtifact, others: np.ndarray) -> None:
         self.m, self.t = model.model, model.titles
-        self._keys: dict[int, str] = {}
+        self.others = np.asarray(others, np.int64)
+        self._holders: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        compared = self.others[:MAX_COMPARED]
+        pos, lens = csr_ranges(self.t.genre_indptr, compared)
+        self._has_key = np.zeros((len(compared), self.t.n_genre_keys), bool)  # compared title x genre key
+        self._has_key[np.repeat(np.arange(len(compared)), lens), self.t.genre_key_of[self.t.genre_indices[pos]]] = True
 
-    def _titles_with(self, row: int, block: str) -> np.ndarray:
-        """Titles sharing a ``block`` column (a director, a cast member in two titles or more) with ``row``."""
+    def _first_holder(self, block: str) -> tuple[np.ndarray, np.ndarray]:
+        """The ``block`` columns (a director, a cast member in two titles or more) the others have, sorted, and the
+        position in ``others`` of the first one holding each."""
+        if block not in self._holders:
+            m = self.m
+            pos, lens = csr_ranges(m.feat_indptr, self.others)
+            cols = m.feat_indices[pos]
+            where = np.repeat(np.arange(len(self.others)), lens)
+            keep = m.feat_block[cols] == CONTENT_BLOCKS.index(block)
+            cols, where = cols[keep], where[keep]
+            order = np.lexsort((where, cols))
+            unique, first = np.unique(cols[order], return_index=True)
+            self._holders[block] = unique, where[order][first]
+        return self._holders[block]
+
+    def _first_sharing(self, pick: int, block: str) -> int | None:
+        """The first of ``others`` sharing a ``block`` column with ``pick``, None when none does."""
         m = self.m
-        cols = m.feat_indices[m.feat_indptr[row] : m.feat_indptr[row + 1]]
+        cols = m.feat_indices[m.feat_indptr[pick] : m.feat_indptr[pick + 1]]
         cols = cols[m.feat_block[cols] == CONTENT_BLOCKS.index(block)]
-        return m.feat_t_rows[csr_ranges(m.feat_t_indptr, cols)[0]]
+        unique, first = self._first_holder(block)
+        if not len(cols) or not len(unique):
+            return None
+        at = np.minimum(np.searchsorted(unique, cols), len(unique) - 1)
+        hits = first[at][unique[at] == cols]
+        return int(self.others[int(hits.min())]) if len(hits) else None
 
-    def _genre_keys(self, row: int) -> list[tuple[str, str]]:
-        """(key, label in lower case) of a title's genres."""
-        out = []
-        for g in self.t.genre_codes(row).tolist():
-            if g not in self._keys:
-                self._keys[g] = genre_key(self.t.genres[g])
-            out.append((self._keys[g], self.t.genres[g].lower()))
-        return out
-
-    def genres(self, pick: int, other: int) -> list[str]:
-        """The pick's genres (as written, lower case) that ``other`` has too, under any of the catalogs' spellings."""
-        theirs = {key for key, _ in self._genre_keys(other)}
-        return list(dict.fromkeys(label for key, label in self._genre_keys(pick) if key in theirs))
-
-    def content_reason(self, pick: int, others: np.ndarray) -> str | None:
-        """The most specific thing the pick shares with one of ``others`` (in their order), said in words: the same
-        director, then a cast member, then the most genres in common (two named at most); None when nothing is."""
+    def content_reason(self, pick: int) -> str | None:
+        """The most specific thing the pick shares with one of the others (in their order), said in words: the same
+        director, then a cast member, then the most genres in common (two named at most, compared with the first
+        ``MAX_COMPARED``); None when nothing is."""
         t = self.t
         for block, words in (("director", "same director as"), ("cast", "shares cast with")):
-            hit = others[np.isin(others, self._titles_with(pick, block))]
-            if len(hit):
-                return f"{words} {t.title[int(hit[0])]}"
-        best: tuple[int, str] | None = None
-        for other in others[:MAX_COMPARED].tolist():
-            genres = self.genres(pick, other)[:2]
-            if genres and (best is None or best[0] < len(genres)):
-                best = (len(genres), f"{' and '.join(genres)} like {t.title[other]}")
-        return None if best is None else best[1]
+            other = self._first_sharing(pick, block)
+            if other is not None:
+                return f"{words} {t.title[other]}"
+        codes = t.genre_codes(pick)
+        if not len(self._has_key) or not len(codes):
+            return None
+        common = self._has_key[:, t.genre_key_of[codes]]  # compared title x the pick's genres
+        counts = np.minimum(common.sum(axis=1), 2)
+        best = int(np.argmax(counts))  # the first with the most (two are enough)
+        if not counts[best]:
+            return None
+        labels = [t.genres[int(g)].lower() for g in codes[common[best]][:2]]
+        return f"{' and '.join(labels)} like {t.title[int(self.others[best])]}"
 
 
 def for_user(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray, content: np.ndarray,
              picks: np.ndarray) -> list[str]:
     """One reason per recommended title for a viewer with factors ``x`` and this history."""
     m, t = model.model, model.titles
-    shared = Shared(model)
     names = cited(items, scores)
+    shared = Shared(model, names)
     liked = names if (np.asarray(scores) >= LIKED_SCORE).any() else names[:0]  # cited holds the 4+ ones when any
     only_dislikes = m.only_dislikes(scores)
+    picks = np.asarray(picks, np.int64)
+    factors = (m.item_factors[picks] @ x).tolist()
+    pops = (np.float32(m.pop_weight) * m.pop_prior[picks]).tolist()
+    closest = (liked[np.argmax(m.item_factors[liked] @ m.item_factors[picks].T, axis=0)].tolist()
+               if len(liked) and len(picks) else [])  # per pick, the liked title nearest in the ALS space
     out = []
-    for j in np.asarray(picks, np.int64).tolist():
-        factor = float(x @ m.item_factors[j])
-        pop = float(m.pop_weight * m.pop_prior[j])
+    for n, j in enumerate(picks.tolist()):
+        factor, pop = factors[n], pops[n]
         platform = PLATFORM_NAMES[CODES["platform"][t.platform[j]]]
         if only_dislikes:
             out.append(f"popular on {platform}")
         elif m.rated[j] and factor >= max(float(content[j]), pop):
             if len(liked):
-                best = liked[int(np.argmax(m.item_factors[liked] @ m.item_factors[j]))]
-                out.append(f"viewers who liked {t.title[best]} also liked this")
+                out.append(f"viewers who liked {t.title[closest[n]]} also liked this")
             else:
                 out.append("liked by viewers who rate like you")
         elif m.rated[j] and pop > float(content[j]):
             out.append(f"popular on {platform}")
         else:
-            said = shared.content_reason(j, names)
+            said = shared.content_reason(j)
             out.append(said or ("close in content to titles you liked" if len(liked) else
                                 "close in content to titles you rated 3 or more"))
     return out
@@ -107,12 +127,12 @@ def for_user(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.
 def for_similar(model: ModelArtifact, row: int, sims: np.ndarray, content: np.ndarray, picks: np.ndarray) -> list[str]:
     """One reason per title similar to ``row``: the ALS cosine when it drives the similarity, else what is shared."""
     m, t = model.model, model.titles
-    shared = Shared(model)
+    shared = Shared(model, np.array([row]))
     name = t.title[row]
     out = []
     for j in np.asarray(picks, np.int64).tolist():
         if m.rated[row] and m.rated[j] and sims[j] - content[j] >= content[j]:
             out.append(f"liked by the same people as {name}")
         else:
-            out.append(shared.content_reason(j, np.array([row])) or f"close in content to {name}")
+            out.append(shared.content_reason(j) or f"close in content to {name}")
     return out
