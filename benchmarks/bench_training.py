@@ -459,7 +459,7 @@ class Naive:
 
         m = self.art.model
         mask = served_mask(self.art, platform, type)
-        content = self.content(items, scores, m.blend_weights(items, mask))
+        content = self.content(items, scores, m.blend_weights(items, scores, mask))
         total = m.item_factors @ x + m.pop_weight * m.pop_prior.astype(np.float64) + content
         picks = self.rank(total, k, items, mask)
         from chalicelib import reasons as served_reasons

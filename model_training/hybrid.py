@@ -12,7 +12,9 @@ Score of title i for user u (x_u: ALS user factors, or folded in from the user's
   weight = score - content_center); cos against the title's block row, weighted by w_b (``blend_blocks``), plus
   for the genre block ``unknown_genre * (1 - coverage)``: coverage is how much of the request the collaborative side
   knows (the history's titles with >= ``known_ratings`` training ratings, scaled down when a filter leaves titles it
-  knows less than the catalog as a whole), so TV shows, anime and new titles lean on content (issue 12).
+  knows less than the catalog as a whole), so TV shows, anime and new titles lean on content (issue 12), plus
+  ``focus_genre`` times how far the liked titles' genres concentrate past ``focus_from`` (``genre_focus``: five
+  romances are followed as romances, a spread of tastes keeps the tuned blend).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class HybridParams:
     discovery_every: int = 10  # serving: one slot in ten for the best title nobody rated (0: off)
     known_ratings: float = 3.0  # per request: a history title counts as seen by ALS from this many training ratings
     unknown_genre: float = 2.0  # genre weight added in proportion to the unseen share of the history (0: off)
+    focus_genre: float = 0.6  # genre weight added as the liked titles' genres concentrate past focus_from (0: off)
+    focus_from: float = 0.6  # genre concentration (HybridModel.genre_focus) from which focus_genre counts
 
 
 def fit_hybrid(
@@ -114,6 +118,8 @@ def fit_hybrid(
         discovery_every=p.discovery_every,
         known_ratings=p.known_ratings,
         unknown_genre=p.unknown_genre,
+        focus_genre=p.focus_genre,
+        focus_from=p.focus_from,
         work=None if work is None else np.asarray(work, np.int32),
         audience=None if audience is None else np.asarray(audience, np.int8),
     )
@@ -121,6 +127,8 @@ def fit_hybrid(
 
 # parameters older reports carry that the fit no longer has, with the value that meant "off"
 DROPPED_PARAMS: dict[str, object] = {"pseudo_users": 0.0}  # feature pseudo-users in the ALS matrix (RESEARCH.md)
+# parameters newer than some stored reports, with the value those reports' models had (the feature did not exist)
+ADDED_PARAMS: dict[str, object] = {"focus_genre": 0.0}
 
 
 def params_to_dict(p: HybridParams) -> dict[str, Any]:
@@ -139,7 +147,7 @@ def params_from_dict(d: dict[str, Any]) -> HybridParams:
         for name, off in DROPPED_PARAMS.items():
             if name in d and d[name] != off:
                 raise ValueError(f"{name}={d[name]!r} is no longer supported")
-        rest = {k: v for k, v in d.items() if k != "als" and k not in DROPPED_PARAMS}
+        rest = {**ADDED_PARAMS, **{k: v for k, v in d.items() if k != "als" and k not in DROPPED_PARAMS}}
         rest["blend_blocks"] = tuple((str(b), float(w)) for b, w in rest.get("blend_blocks", ()))
         return HybridParams(als=AlsParams(**als), **rest)
     except (KeyError, TypeError, ValueError) as exc:

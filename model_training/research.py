@@ -111,6 +111,7 @@ ALTERNATIVES: dict[str, HybridParams] = {
     "rated titles shrunk to their mapped factors (shrink 5)": HybridParams(shrink=5.0),
     "content scale 0.5": HybridParams(content_scale=0.5),
     "content scale 1.5": HybridParams(content_scale=1.5),
+    "no genre-focus term (an obvious taste not followed)": HybridParams(focus_genre=0.0),
 }
 
 

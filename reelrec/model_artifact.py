@@ -26,7 +26,9 @@ from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYP
 from reelrec.scoring import HybridModel
 
 FORMAT = 7  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
-_SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every", "known_ratings", "unknown_genre")
+_SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every", "known_ratings", "unknown_genre",
+            "focus_genre", "focus_from")
+_ADDED = {"focus_genre": 0.0, "focus_from": 0.6}  # scalars newer than format 7's first artifacts: absent = off
 
 
 def split_list(value: str | None) -> list[str]:
@@ -200,7 +202,8 @@ class ModelArtifact:
                 raise ValueError(f"model artifact format {int(npz['format'])}, expected {FORMAT}")
             try:
                 meta = json.loads(str(npz["meta"]))
-                model_values: dict = {name: meta[name] for name in _SCALARS}
+                model_values: dict = {name: meta[name] if name not in _ADDED else meta.get(name, _ADDED[name])
+                                      for name in _SCALARS}
                 model_values["confidence"] = ConfidenceMap(**meta["confidence"])
                 for f in fields(HybridModel):
                     if f.name not in model_values and f"model.{f.name}" in npz.files:  # optional arrays may be absent

@@ -84,7 +84,19 @@ def user_scores(artifact: ModelArtifact, x: np.ndarray, items: np.ndarray, score
     if mask is not None:
         known *= min(1.0, seen[mask].mean() / seen.mean())
     weights = m.block_weight.copy()
-    weights[CONTENT_BLOCKS.index("genre")] += m.unknown_genre * (1.0 - known)
+    genre = CONTENT_BLOCKS.index("genre")
+    weights[genre] += m.unknown_genre * (1.0 - known)
+    # plus the focus term: how much the liked titles' genre rows point one way, past focus_from
+    w = np.asarray(scores, np.float64) - m.content_center
+    profile = np.zeros(m.n_features)
+    for item, wi in zip(np.asarray(items, np.int64).tolist(), w.tolist(), strict=True):
+        if wi > 0:
+            for j in range(m.feat_indptr[item], m.feat_indptr[item + 1]):
+                if m.feat_block[m.feat_indices[j]] == genre:
+                    profile[m.feat_indices[j]] += wi * m.feat_data[j]
+    if (w > 0).any():
+        ramp = (np.linalg.norm(profile) / w[w > 0].sum() - m.focus_from) / (1.0 - m.focus_from)
+        weights[genre] += m.focus_genre * min(max(ramp, 0.0), 1.0)
     return x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + m.content_scores(items, scores, weights)
 
 

@@ -51,9 +51,11 @@ def test_a_history_the_collaborative_side_knows_keeps_the_tuned_blend(artifact):
     known = np.flatnonzero(ratings_of(artifact) >= m.known_ratings)[:6]
     scores = np.array([5, 4, 4.5, 2, 5, 3], np.float32)
     assert m.coverage(known) == 1.0 and m.coverage(known, np.ones(len(artifact), bool)) == pytest.approx(1.0)
-    assert np.array_equal(m.blend_weights(known), m.block_weight)
+    off = dataclasses.replace(m, focus_genre=0.0)
+    assert np.array_equal(off.blend_weights(known, scores), m.block_weight)
     x = m.fold_in([(known, scores)])[0]
-    plain = x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + m.content_scores(known, scores)
+    weights = m.blend_weights(known, scores)
+    plain = x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + m.content_scores(known, scores, weights)
     assert np.allclose(m.score_new([(known, scores)])[0], plain, atol=1e-4)
 
 
@@ -67,7 +69,9 @@ def test_coverage_counts_training_ratings_up_to_known_ratings(artifact):
     assert dataclasses.replace(m, pop_prior=prior).coverage(np.array([once])) == pytest.approx(1 / m.known_ratings)
     assert m.coverage(np.array([unrated])) == 0.0
     assert m.coverage(np.array([known, unrated])) == pytest.approx(0.5)
-    assert m.blend_weights(np.array([known, unrated]))[GENRE] == pytest.approx(m.block_weight[GENRE] + m.unknown_genre / 2)
+    off = dataclasses.replace(m, focus_genre=0.0)  # the coverage term alone
+    both = np.array([known, unrated])
+    assert off.blend_weights(both, np.full(2, 5.0))[GENRE] == pytest.approx(m.block_weight[GENRE] + m.unknown_genre / 2)
     assert dataclasses.replace(m, known_ratings=0.0).coverage(np.array([unrated])) == 1.0  # off
 
 
@@ -77,9 +81,10 @@ def test_an_unseen_history_follows_its_genre(artifact):
     genre, rows = one_genre(artifact, np.flatnonzero(~m.rated))
     items, scores = rows[:5], np.full(5, 5.0, np.float32)
     assert m.coverage(items) == 0.0
-    assert m.blend_weights(items)[GENRE] == pytest.approx(m.block_weight[GENRE] + m.unknown_genre)
+    off = dataclasses.replace(m, focus_genre=0.0)
+    assert off.blend_weights(items, scores)[GENRE] == pytest.approx(m.block_weight[GENRE] + m.unknown_genre)
     blended = m.rank(m.score_new([(items, scores)])[0], 10, exclude=items)
-    off = dataclasses.replace(m, unknown_genre=0.0)
+    off = dataclasses.replace(m, unknown_genre=0.0, focus_genre=0.0)
     before = off.rank(off.score_new([(items, scores)])[0], 10, exclude=items)
     assert genre_share(artifact, genre, blended) >= max(0.8, genre_share(artifact, genre, before))
 
@@ -87,12 +92,12 @@ def test_an_unseen_history_follows_its_genre(artifact):
 def test_a_filter_to_titles_it_hardly_knows_leans_on_genres_too(artifact):
     """A history it knows well, listed under a filter that leaves only titles nobody rated (as ``type=tv show`` does
     on the real catalogs): the list follows the history's genre, not the popularity of what is left."""
-    m = artifact.model
+    m = dataclasses.replace(artifact.model, focus_genre=0.0)  # the coverage term alone
     genre, rows = one_genre(artifact, np.flatnonzero(ratings_of(artifact) >= m.known_ratings))
     items, scores = rows[:5], np.full(5, 5.0, np.float32)
     unrated = ~m.rated
     assert m.coverage(items) == 1.0 and m.coverage(items, unrated) == 0.0
-    assert m.blend_weights(items, unrated)[GENRE] == pytest.approx(m.block_weight[GENRE] + m.unknown_genre)
+    assert m.blend_weights(items, scores, unrated)[GENRE] == pytest.approx(m.block_weight[GENRE] + m.unknown_genre)
     total = m.score_new([(items, scores)], unrated)[0]
     picks = m.rank(total, 10, exclude=items, mask=unrated)
     off = m.score_new([(items, scores)])[0]
@@ -105,3 +110,67 @@ def test_the_services_spellings_of_a_genre_meet_in_the_features():
     assert "w:scifi" in set(genre_tokens("sci-fi & fantasy")) & set(genre_tokens("science fiction"))
     assert "comedy" in set(genre_tokens("tv comedies")) & set(genre_tokens("comedy"))
     assert set(genre_tokens("science & technology")).isdisjoint({"sci-fi", "w:scifi"})
+
+
+def genre_rows(artifact: ModelArtifact, rows: np.ndarray) -> list[tuple[int, ...]]:
+    """Each row's genre-block feature columns (what ``genre_focus`` compares)."""
+    m = artifact.model
+    out = []
+    for r in rows.tolist():
+        cols = m.feat_indices[m.feat_indptr[r]:m.feat_indptr[r + 1]]
+        out.append(tuple(sorted(cols[m.feat_block[cols] == GENRE].tolist())))
+    return out
+
+
+def test_genre_focus_is_one_for_one_taste_and_lower_for_a_spread(artifact):
+    m = artifact.model
+    rows = np.arange(len(artifact))
+    by_genres: dict[tuple[int, ...], list[int]] = {}
+    for r, g in zip(rows.tolist(), genre_rows(artifact, rows), strict=True):
+        if g:
+            by_genres.setdefault(g, []).append(r)
+    same = np.array(max(by_genres.values(), key=len)[:5])  # five titles with exactly the same genres
+    assert m.genre_focus(same, np.full(5, 5.0)) == pytest.approx(1.0)
+    assert m.genre_focus(same, np.full(5, 2.0)) == 0.0  # nothing liked: no taste to follow
+    disjoint = []  # five titles sharing no genre column with each other
+    seen: set[int] = set()
+    for g, members in by_genres.items():
+        if not seen & set(g):
+            disjoint.append(members[0])
+            seen |= set(g)
+        if len(disjoint) == 5:
+            break
+    assert m.genre_focus(np.array(disjoint), np.full(5, 5.0)) == pytest.approx(1 / np.sqrt(5), rel=1e-5)
+    # a dislike does not dilute what the liked titles share
+    assert m.genre_focus(np.r_[same, disjoint[:1]], np.r_[np.full(5, 5.0), 1.0]) == pytest.approx(1.0)
+
+
+def test_the_focus_weight_ramps_from_focus_from_and_follows_an_obvious_taste(artifact):
+    m = dataclasses.replace(artifact.model, unknown_genre=0.0, focus_genre=0.6, focus_from=0.6)
+    genre, rows = one_genre(artifact, np.flatnonzero(ratings_of(artifact) >= m.known_ratings))
+    items, scores = rows[:5], np.full(5, 5.0, np.float32)
+    focus = m.genre_focus(items, scores)
+    assert focus > m.focus_from
+    ramp = min((focus - 0.6) / 0.4, 1.0)
+    assert m.blend_weights(items, scores)[GENRE] == pytest.approx(m.block_weight[GENRE] + 0.6 * ramp, rel=1e-5)
+    assert dataclasses.replace(m, focus_from=0.99).blend_weights(items, scores)[GENRE] == m.block_weight[GENRE]
+    followed = genre_share(artifact, genre, m.rank(m.score_new([(items, scores)])[0], 10, exclude=items))
+    off = dataclasses.replace(m, focus_genre=0.0)
+    before = genre_share(artifact, genre, off.rank(off.score_new([(items, scores)])[0], 10, exclude=items))
+    assert followed >= before
+
+
+def test_an_artifact_from_before_the_focus_weight_reads_it_as_off(artifact):
+    import io
+    import json
+
+    data = io.BytesIO(artifact.to_bytes())
+    with np.load(data) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    del meta["focus_genre"], meta["focus_from"]
+    arrays["meta"] = np.array(json.dumps(meta))
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    old = ModelArtifact.from_bytes(out.getvalue())
+    assert old.model.focus_genre == 0.0 and artifact.model.focus_genre == 0.6

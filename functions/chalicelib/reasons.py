@@ -8,6 +8,8 @@ does. A title rated below ``DISLIKE_BELOW`` is never cited. Similar titles follo
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from reelrec.catalog_snapshot import CODES
@@ -37,38 +39,28 @@ class Shared:
     def __init__(self, model: ModelArtifact, others: np.ndarray) -> None:
         self.m, self.t = model.model, model.titles
         self.others = np.asarray(others, np.int64)
-        self._holders: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         compared = self.others[:MAX_COMPARED]
         pos, lens = csr_ranges(self.t.genre_indptr, compared)
         self._has_key = np.zeros((len(compared), self.t.n_genre_keys), bool)  # compared title x genre key
         self._has_key[np.repeat(np.arange(len(compared)), lens), self.t.genre_key_of[self.t.genre_indices[pos]]] = True
 
-    def _first_holder(self, block: str) -> tuple[np.ndarray, np.ndarray]:
-        """The ``block`` columns (a director, a cast member in two titles or more) the others have, sorted, and the
-        position in ``others`` of the first one holding each."""
-        if block not in self._holders:
-            m = self.m
-            pos, lens = csr_ranges(m.feat_indptr, self.others)
-            cols = m.feat_indices[pos]
-            where = np.repeat(np.arange(len(self.others)), lens)
-            keep = m.feat_block[cols] == CONTENT_BLOCKS.index(block)
-            cols, where = cols[keep], where[keep]
-            order = np.lexsort((where, cols))
-            unique, first = np.unique(cols[order], return_index=True)
-            self._holders[block] = unique, where[order][first]
-        return self._holders[block]
+    @cached_property
+    def _position(self) -> np.ndarray:
+        """Per title, its position in ``others`` (len(others) for a title not among them)."""
+        where = np.full(len(self.t), len(self.others), np.int64)
+        where[self.others] = np.arange(len(self.others))  # others are distinct (a history holds a title once)
+        return where
 
     def _first_sharing(self, pick: int, block: str) -> int | None:
-        """The first of ``others`` sharing a ``block`` column with ``pick``, None when none does."""
+        """The first of ``others`` sharing a ``block`` column (a director, a cast member in two titles or more) with
+        ``pick``, None when none does: the titles holding the pick's columns, looked up in ``_position``."""
         m = self.m
         cols = m.feat_indices[m.feat_indptr[pick] : m.feat_indptr[pick + 1]]
         cols = cols[m.feat_block[cols] == CONTENT_BLOCKS.index(block)]
-        unique, first = self._first_holder(block)
-        if not len(cols) or not len(unique):
+        if not len(cols) or not len(self.others):
             return None
-        at = np.minimum(np.searchsorted(unique, cols), len(unique) - 1)
-        hits = first[at][unique[at] == cols]
-        return int(self.others[int(hits.min())]) if len(hits) else None
+        first = int(self._position[m.feat_t_rows[csr_ranges(m.feat_t_indptr, cols)[0]]].min())
+        return int(self.others[first]) if first < len(self.others) else None
 
     def content_reason(self, pick: int) -> str | None:
         """The most specific thing the pick shares with one of the others (in their order), said in words: the same
