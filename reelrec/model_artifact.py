@@ -267,10 +267,12 @@ class ModelArtifact:
                    m.confidence.neg_alpha]
         if not all(isinstance(x, int | float) and np.isfinite(x) for x in scalars):
             c.fail("meta", f"holds a parameter that is not a finite number ({scalars})")
-        for name in ("known_ratings", "unknown_genre"):
+        for name in ("known_ratings", "unknown_genre", "focus_genre"):
             value = getattr(m, name)
             if not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
                 c.fail(f"meta.{name}", f"is {value!r}, expected a finite number >= 0")
+        if not isinstance(m.focus_from, int | float) or not 0 <= m.focus_from < 1:  # NaN fails too
+            c.fail("meta.focus_from", f"is {m.focus_from!r}, expected a number in [0, 1)")
         if not isinstance(m.discovery_every, int) or m.discovery_every < 0:
             c.fail("meta.discovery_every", f"is {m.discovery_every!r}, expected an integer >= 0")
         sample = self.info.get("examples", [])

@@ -232,7 +232,8 @@ def test_the_api_keeps_the_previous_objects_and_health_says_why(api_lake, api_mo
 
 
 @pytest.mark.parametrize(("name", "value"), [("known_ratings", -1.0), ("unknown_genre", float("nan")),
-                                             ("unknown_genre", "2")])
+                                             ("unknown_genre", "2"), ("focus_genre", -0.5),
+                                             ("focus_from", float("nan")), ("focus_from", 1.0), ("focus_from", "0.6")])
 def test_a_blend_parameter_out_of_range_is_refused_naming_it(model_bytes, name, value):
     arrays = arrays_of(model_bytes)
     meta = json.loads(str(arrays["meta"]))

@@ -131,3 +131,9 @@ def test_shared_content_reasons_follow_the_plain_rule(artifact):
             assert got == _plain_content_reason(artifact, pick, others)
             said[(got or "none").split(" ")[0]] += 1
     assert said["same"] and said["shares"] and said["none"] and len(said) > 3  # every branch was exercised
+
+
+def test_a_title_cited_twice_keeps_its_first_place(artifact):
+    shared = reasons.Shared(artifact, np.array([7, 3, 7, 5]))
+    assert shared._position[[7, 3, 5]].tolist() == [0, 1, 3]
+    assert shared._position[4] == 4  # not cited

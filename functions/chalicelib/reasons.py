@@ -48,7 +48,7 @@ class Shared:
     def _position(self) -> np.ndarray:
         """Per title, its position in ``others`` (len(others) for a title not among them)."""
         where = np.full(len(self.t), len(self.others), np.int64)
-        where[self.others] = np.arange(len(self.others))  # others are distinct (a history holds a title once)
+        np.minimum.at(where, self.others, np.arange(len(self.others)))  # a repeated title keeps its first place
         return where
 
     def _first_sharing(self, pick: int, block: str) -> int | None:
