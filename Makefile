@@ -19,7 +19,7 @@ STAGE ?= dev
 export REELREC_HOME ?= $(HOME_DIR)
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install run data etl eda train test test-fast lint bench-etl api-vendor api-package training-package api-local bench-api bench-training clean
+.PHONY: install run data etl eda train test test-fast check lint bench-etl api-vendor api-package training-package api-local bench-api bench-training clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,16 +58,16 @@ train: install
 	$(PY) -m model_training --lake $(LAKE) --models $(MODELS)
 
 ## make test: lint, the type checker (mypy.ini) and the whole test suite, both tiers
-test: install $(AXE)
-	$(PY) -m ruff check .
-	$(PY) -m mypy
+test: check $(AXE)
 	$(PY) -m pytest -q
 
 ## make test-fast: lint, types and the unit tier only (no lake or model built, no packaging or browser): < 30 s
-test-fast: install
-	$(PY) -m ruff check .
-	$(PY) -m mypy
+test-fast: check
 	$(PY) -m pytest -q -m "not integration"
+
+## make check: lint and the type checker (what both test targets run first)
+check: lint
+	$(PY) -m mypy
 
 lint: install
 	$(PY) -m ruff check .

@@ -6,10 +6,10 @@ import argparse
 import logging
 import sys
 
-from etl_job.entry import EXIT_BUSY, EXIT_FAILED, EXIT_OK, open_areas, open_users, run_metrics, summary_line
+from etl_job.entry import EXIT_BUSY, EXIT_FAILED, EXIT_OK, open_areas, open_users, report
 from etl_job.pipeline import run_etl
 from etl_job.progress import LOGGER, Progress
-from reelrec import logs, metrics
+from reelrec import logs
 from reelrec.cli import add_area_options
 from reelrec.lease import LeaseHeld
 from reelrec.storage import StoreError
@@ -39,12 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUSY
     except (StoreError, OSError) as exc:
         log.error("etl: error: %s", exc)
-        metrics.emit(run_metrics(None))
+        report(None)
         return EXIT_FAILED
-    ok = manifest["status"] == "ok"
-    progress.say(f"etl: {summary_line(manifest)}", logging.INFO if ok else logging.WARNING)
-    metrics.emit(run_metrics(manifest))
-    return EXIT_OK if ok else EXIT_FAILED
+    report(manifest)
+    return EXIT_OK if manifest["status"] == "ok" else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@ the two areas before a run, the one-line summary of a run's manifest, and the me
 
 from __future__ import annotations
 
+import logging
 from pathlib import PurePosixPath
 
 from etl_job.histories import HistoriesSummary
 from etl_job.manifest import Manifest
+from etl_job.progress import LOGGER
 from reelrec import metrics
 from reelrec.config import area_uri
 from reelrec.histories import HistoryStore, HistoryStoreError, open_histories
@@ -93,3 +95,12 @@ def run_metrics(manifest: Manifest | None) -> dict[str, float]:
         metrics.ETL_SUCCEEDED: float(ok),
         metrics.ETL_FAILED: float(failed),
     }
+
+
+def report(manifest: Manifest | None) -> None:
+    """End a run as the CLI and the Lambda both do: its summary line on the ETL's logger (a warning unless it went
+    well) and its metrics (``None``: a run that errored before it had a manifest)."""
+    if manifest is not None:
+        logging.getLogger(LOGGER).log(logging.INFO if manifest["status"] == "ok" else logging.WARNING,
+                                      "etl: %s", summary_line(manifest))
+    metrics.emit(run_metrics(manifest))

@@ -21,16 +21,16 @@ import time
 import uuid
 
 from etl_job import TRANSFORM_VERSION, histories
-from etl_job.catalog import new_snapshot, read_lake_table
+from etl_job.catalog import new_snapshot
 from etl_job.cleanup import clean_stale
 from etl_job.inputs import discover
-from etl_job.ledger import SHRINK_LIMIT, SHRINK_MIN_ROWS, Ledger
+from etl_job.ledger import Ledger
 from etl_job.load_ratings import load_ratings
 from etl_job.load_titles import load_titles
 from etl_job.manifest import Manifest, build_manifest, write_manifest
-from etl_job.planning import INPUT_ERRORS, Fetcher, note_missing
+from etl_job.planning import Fetcher, note_missing
 from etl_job.progress import Progress
-from etl_job.publish import DATA_PREFIXES, Publish, interrupted_publish, obsolete
+from etl_job.publish import Publish, interrupted_publish, obsolete
 from etl_job.serving import publish_snapshot
 from etl_job.staging import STAGING_PREFIX, Staged, staging_folder
 from etl_job.state import LakeState, state_tag
@@ -42,8 +42,7 @@ from reelrec.storage import Store
 
 WORKERS = min(2, os.cpu_count() or 1)  # ratings files cleaned at once (memory grows per worker)
 
-__all__ = ["DATA_PREFIXES", "INPUT_ERRORS", "LEASE_SECONDS", "SHRINK_LIMIT", "SHRINK_MIN_ROWS", "STAGING_PREFIX",
-           "WORKERS", "EtlRun", "clean_stale", "read_lake_table", "run_etl"]
+__all__ = ["LEASE_SECONDS", "STAGING_PREFIX", "WORKERS", "EtlRun", "clean_stale", "run_etl"]
 
 
 class EtlRun:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from model_training import registry, run_metrics
 from model_training.job import DEFAULT_MAX_EVAL_USERS, TrainingError, run
+from model_training.records import CANDIDATE
 from reelrec.cli import add_area_options
 from reelrec.config import area_uri
 from reelrec.lease import LeaseHeld, held
@@ -58,8 +59,7 @@ def manage(models: Store, rollback: str | None) -> int:
         return EXIT_OK
     served = registry.current(models)
     for version in registry.versions(models):
-        report = registry.metrics_of(models, version)
-        gate = report.get("gate") if report is not None else None
+        gate = registry.gate_of(models, version)
         mark = "*" if served and served["version"] == version else " "
         decision = "promoted" if gate and gate.get("promoted") else "not promoted"
         print(f"{mark} {version}  {decision}: {gate.get('reason', '?') if gate else '?'}", flush=True)
@@ -124,8 +124,8 @@ def _main(args: argparse.Namespace) -> int:
     hybrid = m["evaluation"]
     log.info(f"done: version {result.version} ({m['artifact_bytes'] / 2**20:.1f} MiB) "
              f"{'promoted' if result.promoted else 'NOT promoted'}: {result.reason}; serving {result.current}; "
-             f"hybrid nDCG@10 known {hybrid['known']['hybrid']['ndcg@10']:.4f}, "
-             f"new {hybrid['new']['hybrid']['ndcg@10']:.4f} ({gains}); {m['timings']['total']:.1f} s")
+             f"hybrid nDCG@10 known {hybrid['known'][CANDIDATE]['ndcg@10']:.4f}, "
+             f"new {hybrid['new'][CANDIDATE]['ndcg@10']:.4f} ({gains}); {m['timings']['total']:.1f} s")
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
-from model_training.records import CANDIDATE, MODES, TrainingMetrics
+from model_training.records import CANDIDATE, MODES, Gate, TrainingMetrics
 from reelrec import layout
 from reelrec.storage import Store, StoreError
 
@@ -75,10 +75,7 @@ def creation_time(report: Mapping[str, Any] | None, version: str) -> dt.datetime
         with contextlib.suppress(ValueError):
             when = dt.datetime.fromisoformat(created)
     if when is None:
-        with contextlib.suppress(ValueError):
-            when = dt.datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ")
-    if when is None:
-        return None
+        return layout.version_time(version)  # UTC, from the name
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
@@ -139,10 +136,15 @@ def versions(models: Store) -> list[str]:
     return sorted({i.key.split("/")[1] for i in models.list(layout.MODEL_VERSIONS) if i.key.count("/") >= 2})
 
 
+def gate_of(models: Store, version: str) -> Gate | None:
+    """The gate's decision in the version's report, None when the report or its decision is missing."""
+    report = metrics_of(models, version)
+    return report.get("gate") if report is not None else None
+
+
 def _was_promoted(models: Store, version: str) -> bool:
     """Whether the version's report says its gate promoted it."""
-    report = metrics_of(models, version)
-    decision = report.get("gate") if report is not None else None
+    decision = gate_of(models, version)
     return bool(decision and decision.get("promoted"))
 
 

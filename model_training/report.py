@@ -10,10 +10,10 @@ import numpy as np
 from model_training import personas
 from model_training.data import Ratings
 from model_training.evaluate import HISTORY_SHARE, NEW_USER_SHARE, TARGET_MIN_SCORE
-from model_training.evaluation import BASELINES, CANDIDATE, MODES, NO_DISCOVERY
+from model_training.evaluation import BASELINES, CANDIDATE, MODES
 from model_training.records import Comparison, DataSummary, Scores, TrainingMetrics
 
-__all__ = ["MODES", "NO_DISCOVERY", "TARGET_GAIN", "comparison", "data_summary", "markdown"]
+__all__ = ["TARGET_GAIN", "comparison", "data_summary", "markdown"]
 
 TARGET_GAIN = 0.10  # the target: hybrid >= best baseline * 1.10 on nDCG@10 in both modes
 

@@ -61,12 +61,7 @@ class Copies:
 
     def of_many(self, rows: np.ndarray) -> np.ndarray:
         """Every row of the works of ``rows`` (distinct, ascending)."""
-        rows = np.asarray(rows, np.int64)
-        if not len(rows) or not len(self.shared):
-            return np.unique(rows)
-        works = np.unique(self.work[rows])
-        members = self.shared[np.isin(self.work[self.shared], works)]
-        return np.union1d(rows, members)
+        return np.union1d(np.asarray(rows, np.int64), self.others_of(rows))
 
     def others_of(self, rows: np.ndarray) -> np.ndarray:
         """The other copies of the works of ``rows`` (may repeat; empty when no work has two copies): what

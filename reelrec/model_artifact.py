@@ -28,7 +28,8 @@ from reelrec.scoring import HybridModel
 FORMAT = 7  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
 _SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every", "known_ratings", "unknown_genre",
             "focus_genre", "focus_from")
-_ADDED = {"focus_genre": 0.0, "focus_from": 0.6}  # scalars newer than format 7's first artifacts: absent = off
+# scalars newer than format 7's first artifacts: absent, they take HybridModel's defaults (the focus term off)
+_ADDED = {f.name: f.default for f in fields(HybridModel) if f.name in ("focus_genre", "focus_from")}
 
 
 def split_list(value: str | None) -> list[str]:
@@ -202,8 +203,8 @@ class ModelArtifact:
                 raise ValueError(f"model artifact format {int(npz['format'])}, expected {FORMAT}")
             try:
                 meta = json.loads(str(npz["meta"]))
-                model_values: dict = {name: meta[name] if name not in _ADDED else meta.get(name, _ADDED[name])
-                                      for name in _SCALARS}
+                scalars = {**_ADDED, **meta}
+                model_values: dict = {name: scalars[name] for name in _SCALARS}
                 model_values["confidence"] = ConfidenceMap(**meta["confidence"])
                 for f in fields(HybridModel):
                     if f.name not in model_values and f"model.{f.name}" in npz.files:  # optional arrays may be absent

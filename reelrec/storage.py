@@ -156,7 +156,7 @@ class LocalStore:
             raise StoreError(f"{self.uri}: cannot write {key!r}: {exc.strerror or exc}") from None
 
     def temporaries(self, prefix: str = "") -> list[tuple[str, float]]:
-        """Temporary files left by writers that were killed: (key, mtime), for ``clean_temporaries``."""
+        """Temporary files left by writers that were killed: (key, mtime), for ``etl_job.cleanup.clean_stale``."""
         base = self._path(prefix) if prefix else self.root
         out = []
         for dirpath, _, filenames in os.walk(base if base.is_dir() else base.parent):

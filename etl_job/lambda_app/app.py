@@ -75,10 +75,9 @@ def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool 
     message in the log, not a traceback; anything else propagates so the invocation counts as failed. Either
     emits the run's metrics as failed; a busy lake (another run holds it) emits none."""
     # imported per call, not at module level: `chalice package` imports this module without pyarrow
-    from etl_job.entry import open_areas, open_users, run_metrics, summary_line
+    from etl_job.entry import open_areas, open_users, report
     from etl_job.pipeline import run_etl
     from etl_job.progress import Progress
-    from reelrec import metrics
     from reelrec.lease import LeaseHeld
     from reelrec.storage import StoreError
 
@@ -95,13 +94,12 @@ def run_once(full: bool = False, trigger: str = "on demand", allow_shrink: bool 
         return {"status": "busy", "message": str(exc)}
     except (StoreError, OSError) as exc:
         log.error("etl failed: %s", exc)
-        metrics.emit(run_metrics(None))
+        report(None)
         return {"status": "error", "message": str(exc)}
     except Exception:
-        metrics.emit(run_metrics(None))
+        report(None)
         raise
-    log.log(logging.INFO if manifest["status"] == "ok" else logging.WARNING, "etl: %s", summary_line(manifest))
-    metrics.emit(run_metrics(manifest))
+    report(manifest)
     return answer(manifest, trigger, full)
 
 

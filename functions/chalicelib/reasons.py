@@ -39,10 +39,16 @@ class Shared:
     def __init__(self, model: ModelArtifact, others: np.ndarray) -> None:
         self.m, self.t = model.model, model.titles
         self.others = np.asarray(others, np.int64)
+
+    @cached_property
+    def _has_key(self) -> np.ndarray:
+        """Per compared title (the first ``MAX_COMPARED`` others), which genre keys it carries (built when a pick
+        first needs its genres: most picks are explained by the collaborative side)."""
         compared = self.others[:MAX_COMPARED]
         pos, lens = csr_ranges(self.t.genre_indptr, compared)
-        self._has_key = np.zeros((len(compared), self.t.n_genre_keys), bool)  # compared title x genre key
-        self._has_key[np.repeat(np.arange(len(compared)), lens), self.t.genre_key_of[self.t.genre_indices[pos]]] = True
+        has = np.zeros((len(compared), self.t.n_genre_keys), bool)
+        has[np.repeat(np.arange(len(compared)), lens), self.t.genre_key_of[self.t.genre_indices[pos]]] = True
+        return has
 
     @cached_property
     def _position(self) -> np.ndarray:
