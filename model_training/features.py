@@ -156,6 +156,20 @@ def build_blocks(catalog: Catalog) -> tuple[dict[str, sp.csr_matrix], FeatureSpa
     return blocks, space
 
 
+def top_terms(m: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """Each row's ``n`` largest entries (ties: lower column), rows L2-normalised again; ``n`` <= 0 keeps all."""
+    m = m.tocsr()
+    lens = np.diff(m.indptr)
+    if n <= 0 or not len(lens) or lens.max() <= n:
+        return m
+    row = np.repeat(np.arange(m.shape[0]), lens)
+    order = np.lexsort((m.indices, -m.data, row))  # per row: largest first
+    rank = np.arange(len(order)) - np.repeat(m.indptr[:-1], lens)
+    keep = np.sort(order[rank < n])
+    kept = sp.csr_matrix((m.data[keep], m.indices[keep], np.r_[0, np.cumsum(np.minimum(lens, n))]), shape=m.shape)
+    return normalize_rows(kept)
+
+
 def combine_blocks(blocks: dict[str, sp.csr_matrix], weights: dict[str, float] | None = None) -> sp.csr_matrix:
     """Weighted horizontal stack of the blocks (in BLOCKS order), rows L2-normalised: float32 CSR."""
     w = {**DEFAULT_BLOCK_WEIGHTS, **(weights or {})}

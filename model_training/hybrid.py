@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from model_training.als import AlsFactors, AlsParams, fit_als
 from model_training.content import ridge_map
 from model_training.data import Ratings
-from model_training.features import BLOCKS, DEFAULT_BLOCK_WEIGHTS, combine_blocks
+from model_training.features import BLOCKS, DEFAULT_BLOCK_WEIGHTS, combine_blocks, top_terms
 from reelrec.confidence import ConfidenceMap
 from reelrec.foldin import gram
 from reelrec.scoring import HybridModel
@@ -57,6 +57,7 @@ class HybridParams:
     unknown_genre: float = 2.0  # genre weight added in proportion to the unseen share of the history (0: off)
     focus_genre: float = 0.6  # genre weight added as the liked titles' genres concentrate past focus_from (0: off)
     focus_from: float = 0.6  # genre concentration (HybridModel.genre_focus) from which focus_genre counts
+    description_terms: int = 0  # content cosines: each description's this many strongest words (0: all; measured, off)
 
 
 def fit_hybrid(
@@ -90,7 +91,8 @@ def fit_hybrid(
     if p.shrink > 0:  # research's variant (RESEARCH.md); the tuned hybrid keeps the ALS factors of rated titles
         a = (counts / (counts + p.shrink))[:, None]
         y[rated] = (a * als.item_factors + (1 - a) * mapped)[rated]
-    stacked = sp.hstack([blocks[b] for b in BLOCKS], format="csr")
+    served = {**blocks, "description": top_terms(blocks["description"], p.description_terms)}
+    stacked = sp.hstack([served[b] for b in BLOCKS], format="csr")
     transposed = stacked.T.tocsr()  # features x titles: what a request walks (only the profile's columns)
     transposed.sort_indices()
     feat_block = np.concatenate([np.full(blocks[b].shape[1], j, np.int8) for j, b in enumerate(BLOCKS)])
