@@ -31,7 +31,7 @@ BRANDS = ("marvel studios'", "marvel studios", "marvel's", "disney's", "disney p
 EDITIONS = ("4k uhd", "4k", "uhd", "hd", "black & white version", "black and white version", "b&w", "colorized",
             "colorized version", "extended edition", "extended cut", "extended version", "director's cut",
             "theatrical cut", "theatrical version", "restored", "remastered", "uncut", "unrated", "unrated version",
-            "special edition", "anniversary edition")
+            "special edition", "anniversary edition", "plus bonus content", "plus bonus features")
 _BRAND = re.compile(r"^(?:" + "|".join(re.escape(b) for b in sorted(BRANDS, key=len, reverse=True)) + r")\s+")
 _EDITION = re.compile(r"\s*[(\[](?:" + "|".join(re.escape(e) for e in EDITIONS) + r")[)\]]\s*$")
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})\)\s*$")
