@@ -9,8 +9,8 @@ regenerates the committed ones). Chromium comes from Debian (``/usr/bin/chromium
 
 from __future__ import annotations
 
+import decimal
 import json
-import math
 import os
 import re
 import socket
@@ -615,8 +615,10 @@ def test_axe_core_finds_no_serious_violation(browser, api, scheme, viewport):
 
 
 def half_up(score: float) -> str:
-    """One decimal as the page writes it (JavaScript's toFixed rounds 4.25 up; Python's format to even)."""
-    return f"{math.floor(score * 10 + 0.5) / 10:.1f}"
+    """One decimal as the page writes it: JavaScript's toFixed rounds the double's exact value, ties up (4.25 ->
+    4.3, while Python's format rounds ties to even; 3.65 is 3.64999... as a double -> 3.6, which score * 10 + 0.5
+    would round up)."""
+    return str(decimal.Decimal(score).quantize(decimal.Decimal("0.1"), rounding=decimal.ROUND_HALF_UP))
 
 
 def test_cards_help_choose_and_a_known_viewers_panel_says_what_the_picks_are_based_on(desktop, api, shots):
