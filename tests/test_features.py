@@ -1,4 +1,5 @@
-"""Content features: the served description rows keep their strongest words (``top_terms``), nothing else changes."""
+"""Content features: the hybrid's option to keep each description's strongest words (``top_terms``; off by default)
+changes the description block of the served matrix and nothing else."""
 
 from __future__ import annotations
 
