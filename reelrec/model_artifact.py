@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from reelrec.genres import genre_key
 from reelrec.schemas import DURATION_TYPES, PLATFORM_NAMES, PLATFORMS, TITLE_TYPES
 from reelrec.scoring import HybridModel
 
+CARD_CACHE = 4096  # cards kept per catalog (~1.5 KB each: ~6 MB at most)
 FORMAT = 7  # bump when the layout changes: the API refuses other formats (and keeps serving what it has)
 _SCALARS = ("regularization", "pop_weight", "content_center", "discovery_every", "known_ratings", "unknown_genre",
             "focus_genre", "focus_from")
@@ -142,7 +143,17 @@ class TitleInfo:
 
     def card(self, row: int, platforms: Collection[str] | None = None) -> dict:
         """What an answer shows of a title; ``available_on`` lists the work's copies on ``platforms`` (all when
-        None)."""
+        None). Cards are cached (a list shows ~15 of them, ~17 us each to build): the dict is shared, so callers copy
+        it before adding fields and never change its lists."""
+        return self._cards(int(row), None if platforms is None else tuple(sorted(set(platforms))))
+
+    @cached_property
+    def _cards(self) -> Callable[[int, tuple[str, ...] | None], dict]:
+        """``_card`` behind an LRU cache of this catalog's most shown titles (per set of services)."""
+        return lru_cache(maxsize=CARD_CACHE)(self._card)
+
+    def _card(self, row: int, platforms: tuple[str, ...] | None) -> dict:
+        """``card`` without the cache."""
         platform = CODES["platform"][self.platform[row]]
         mean = float(self.score_mean[row])
         return {

@@ -18,19 +18,22 @@ from reelrec.schemas import CONTENT_BLOCKS
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the n best finite scores, highest first, ties by lower index."""
+    """Indices of the n best finite scores, highest first, ties by lower index.
+
+    Only the finite scores are partitioned: a filter leaves most of a catalog at -inf, and numpy's introselect
+    over thousands of equal values is ~20x slower than over the few titles left (1.8 ms vs 0.1 at course scale)."""
     s = np.asarray(scores, dtype=np.float64)
     if n <= 0 or not len(s):
         return np.zeros(0, np.int64)
-    cand = np.argpartition(s, len(s) - n)[len(s) - n :] if n < len(s) else np.arange(len(s))
-    if not np.isfinite(s[cand]).all():  # fewer finite scores than n, or NaN / +inf (they partition as the largest)
-        cand = np.flatnonzero(np.isfinite(s))
-        if len(cand) > n:
-            cand = cand[np.argpartition(s[cand], len(cand) - n)[len(cand) - n :]]
-    if not len(cand):
+    finite = np.isfinite(s)
+    cand = None if finite.all() else np.flatnonzero(finite)  # NaN and +inf are never picked either
+    vals = s if cand is None else s[cand]
+    if not len(vals):
         return np.zeros(0, np.int64)
-    cut = s[cand].min()  # the cut may fall inside a tie: those at the cut are taken by lower index
-    above = cand[s[cand] > cut]
+    part = np.argpartition(vals, len(vals) - n)[len(vals) - n :] if n < len(vals) else np.arange(len(vals))
+    top = part if cand is None else cand[part]
+    cut = s[top].min()  # the cut may fall inside a tie: those at the cut are taken by lower index
+    above = top[s[top] > cut]
     ties = np.flatnonzero(s == cut)[: n - len(above)]
     return np.concatenate([above[np.lexsort((above, -s[above]))], ties]).astype(np.int64)
 
@@ -191,7 +194,7 @@ class HybridModel:
         cols = np.flatnonzero(q)
         walk = int((self.feat_t_indptr[cols + 1] - self.feat_t_indptr[cols]).sum())
         if walk > WALK_SHARE * len(self.feat_data):  # the profile touches most of the matrix: one pass over the rows
-            prod = np.take(q.astype(np.float32), self._feat_columns)
+            prod = np.take(q.astype(np.float32), self._feat_columns, mode="clip")  # valid indices: no bounds checks
             prod *= self.feat_data
             sums = np.add.reduceat(prod, self._row_starts)
             sums[self._empty_rows] = 0.0

@@ -107,6 +107,23 @@ def test_recommendation_cards_and_reasons_use_display_names(client, artifact):
         assert item["available_on"] and item["id"] in [a["id"] for a in item["available_on"]]
 
 
+def test_cached_cards_are_the_uncached_ones_and_answers_never_share_them(artifact):
+    t = artifact.titles
+    shared = [r for r in range(len(t)) if len(t.copies.of(r)) > 1][:3]
+    for row in [0, len(t) - 1, *shared]:
+        for services in (None, ("netflix", "hulu"), ["hulu", "netflix", "hulu"]):
+            key = None if services is None else tuple(sorted(set(services)))
+            assert t.card(row, services) == t._card(row, key)
+        assert t.card(row, ("hulu", "netflix")) is t.card(row, ["netflix", "hulu"])  # one entry per set of services
+    if shared:
+        row = shared[0]
+        assert len(t.card(row)["available_on"]) > len(t.card(row, (t.card(row)["platform"],))["available_on"])
+    from chalicelib import recommend
+    first = recommend.similar(artifact, t.ids[0].decode())["items"][0]
+    first["title"] = "changed by a caller"
+    assert t.card(t.row_of(first["id"]))["title"] != "changed by a caller"
+
+
 # -- my services -------------------------------------------------------------------------------------------
 def test_platforms_filter_recommendations_get_post_and_similar(client, artifact):
     known = artifact.info["examples"][0]["user_id"]
