@@ -170,7 +170,8 @@ class HybridModel:
             dots = self.item_factors @ self.item_factors[item]
             denom = norms * norms[item]
             ok = self.rated & (denom > 0)
-            sims[ok] += np.float32(factor_weight) * dots[ok] / denom[ok]
+            cos = np.divide(dots, denom, out=np.zeros_like(dots), where=ok)  # no boolean-indexed copies
+            sims += np.float32(factor_weight) * cos
         return sims
 
     def content_scores(self, items: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -137,3 +137,25 @@ def test_a_title_cited_twice_keeps_its_first_place(artifact):
     shared = reasons.Shared(artifact, np.array([7, 3, 7, 5]))
     assert shared._position[[7, 3, 5]].tolist() == [0, 1, 3]
     assert shared._position[4] == 4  # not cited
+
+
+def test_few_cited_titles_compare_rows_and_say_what_the_plain_rule_says(artifact):
+    """Up to ``FEW_OTHERS`` cited titles (similar titles cite one) are compared row to row: same answers, also for
+    picks that do share a director or a cast member with them."""
+    m, rng = artifact.model, np.random.default_rng(7)
+    people = np.flatnonzero(np.isin(m.feat_block, [CONTENT_BLOCKS.index("director"), CONTENT_BLOCKS.index("cast")]))
+    said = Counter()
+    for col in rng.choice(people, 150).tolist():
+        holders = m.feat_t_rows[m.feat_t_indptr[col]:m.feat_t_indptr[col + 1]].tolist()
+        if len(holders) < 2:
+            continue
+        extra = rng.choice(len(artifact.titles), int(rng.integers(0, reasons.FEW_OTHERS)), replace=False).tolist()
+        others = list(dict.fromkeys([*extra, holders[0]]))[: reasons.FEW_OTHERS]
+        shared = reasons.Shared(artifact, np.array(others))
+        for pick in [*holders[1:4], *rng.choice(len(artifact.titles), 2).tolist()]:
+            if pick in others:
+                continue
+            got = shared.content_reason(pick)
+            assert got == _plain_content_reason(artifact, pick, others)
+            said[(got or "none").split(" ")[0]] += 1
+    assert said["same"] and said["shares"]

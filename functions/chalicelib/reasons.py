@@ -18,6 +18,7 @@ from reelrec.schemas import CONTENT_BLOCKS, PLATFORM_NAMES
 from reelrec.scoring import DISLIKE_BELOW, csr_ranges
 
 LIKED_SCORE = 4.0  # "rated highly": the evaluation's target threshold
+FEW_OTHERS = 4  # up to this many cited titles, a pick's columns are compared with theirs directly
 MAX_COMPARED = 50  # genres are compared with the best-rated 50 cited titles at most (a reason costs < 1 ms)
 
 
@@ -51,6 +52,12 @@ class Shared:
         return has
 
     @cached_property
+    def _other_columns(self) -> list[np.ndarray]:
+        """The feature columns of each of a few ``others`` (``FEW_OTHERS``)."""
+        m = self.m
+        return [m.feat_indices[m.feat_indptr[o] : m.feat_indptr[o + 1]] for o in self.others.tolist()]
+
+    @cached_property
     def _position(self) -> np.ndarray:
         """Per title, its position in ``others`` (len(others) for a title not among them)."""
         where = np.full(len(self.t), len(self.others), np.int64)
@@ -64,6 +71,11 @@ class Shared:
         cols = m.feat_indices[m.feat_indptr[pick] : m.feat_indptr[pick + 1]]
         cols = cols[m.feat_block[cols] == CONTENT_BLOCKS.index(block)]
         if not len(cols) or not len(self.others):
+            return None
+        if len(self.others) <= FEW_OTHERS:  # similar titles: compare rows, not every title holding the columns
+            for other, theirs in zip(self.others.tolist(), self._other_columns, strict=True):
+                if np.isin(cols, theirs, assume_unique=True).any():
+                    return other
             return None
         first = int(self._position[m.feat_t_rows[csr_ranges(m.feat_t_indptr, cols)[0]]].min())
         return int(self.others[first]) if first < len(self.others) else None
