@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from model_training.als import AlsFactors, AlsParams, fit_als
 from model_training.content import ridge_map
 from model_training.data import Ratings
-from model_training.features import BLOCKS, DEFAULT_BLOCK_WEIGHTS, combine_blocks, top_terms
+from model_training.features import BLOCKS, DEFAULT_BLOCK_WEIGHTS, combine_blocks, keep_words
 from reelrec.confidence import ConfidenceMap
 from reelrec.foldin import gram
 from reelrec.scoring import HybridModel
@@ -57,7 +57,8 @@ class HybridParams:
     unknown_genre: float = 2.0  # genre weight added in proportion to the unseen share of the history (0: off)
     focus_genre: float = 0.6  # genre weight added as the liked titles' genres concentrate past focus_from (0: off)
     focus_from: float = 0.6  # genre concentration (HybridModel.genre_focus) from which focus_genre counts
-    description_terms: int = 0  # content cosines: each description's this many strongest words (0: all; measured, off)
+    description_strongest: int = 3  # served content cosines: each description's 5 strongest words (tf-idf) ...
+    description_shared: int = 7  # ... and its 5 most widely shared ones (both 0: every word)
 
 
 def fit_hybrid(
@@ -91,7 +92,8 @@ def fit_hybrid(
     if p.shrink > 0:  # research's variant (RESEARCH.md); the tuned hybrid keeps the ALS factors of rated titles
         a = (counts / (counts + p.shrink))[:, None]
         y[rated] = (a * als.item_factors + (1 - a) * mapped)[rated]
-    served = {**blocks, "description": top_terms(blocks["description"], p.description_terms)}
+    words = keep_words(blocks["description"], p.description_strongest, p.description_shared)
+    served = {**blocks, "description": words}  # what a request walks: fewer entries, same ridge map
     stacked = sp.hstack([served[b] for b in BLOCKS], format="csr")
     transposed = stacked.T.tocsr()  # features x titles: what a request walks (only the profile's columns)
     transposed.sort_indices()
@@ -128,9 +130,10 @@ def fit_hybrid(
 
 
 # parameters older reports carry that the fit no longer has, with the value that meant "off"
-DROPPED_PARAMS: dict[str, object] = {"pseudo_users": 0.0}  # feature pseudo-users in the ALS matrix (RESEARCH.md)
+# feature pseudo-users in the ALS matrix (RESEARCH.md); one cap on description words (now strongest + shared)
+DROPPED_PARAMS: dict[str, object] = {"pseudo_users": 0.0, "description_terms": 0}
 # parameters newer than some stored reports, with the value those reports' models had (the feature did not exist)
-ADDED_PARAMS: dict[str, object] = {"focus_genre": 0.0}
+ADDED_PARAMS: dict[str, object] = {"focus_genre": 0.0, "description_strongest": 0, "description_shared": 0}
 
 
 def params_to_dict(p: HybridParams) -> dict[str, Any]:

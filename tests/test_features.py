@@ -1,5 +1,6 @@
-"""Content features: the hybrid's option to keep each description's strongest words (``top_terms``; off by default)
-changes the description block of the served matrix and nothing else."""
+"""Content features: the served matrix keeps each description's most widely shared words (``top_terms`` with the
+words' document frequency, ``HybridParams.description_terms``), which changes its description block and nothing
+else."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from model_training.features import top_terms
+from model_training.features import document_frequency, keep_words, top_terms
 from model_training.hybrid import HybridParams
 from reelrec.schemas import CONTENT_BLOCKS
 
 
-def reference_top_terms(m: sp.csr_matrix, n: int) -> np.ndarray:
-    """Plain Python: per row, the n largest entries (ties: lower column), scaled to unit length."""
+def reference_top_terms(m: sp.csr_matrix, n: int, prefer: list[int] | None = None) -> np.ndarray:
+    """Plain Python: per row, the n entries whose column ``prefer`` ranks highest (None: the largest entries), ties
+    by the larger entry then the lower column, scaled to unit length."""
     out = np.zeros(m.shape, np.float64)
     for i in range(m.shape[0]):
         row = m.getrow(i)
-        pairs = sorted(zip(row.indices.tolist(), row.data.tolist(), strict=True), key=lambda p: (-p[1], p[0]))[:n]
+        rank = (lambda p: (-prefer[p[0]], -p[1], p[0])) if prefer is not None else (lambda p: (-p[1], p[0]))
+        pairs = sorted(zip(row.indices.tolist(), row.data.tolist(), strict=True), key=rank)[:n]
         norm = np.sqrt(sum(v * v for _, v in pairs)) or 1.0
         for j, v in pairs:
             out[i, j] = v / norm
@@ -36,6 +39,19 @@ def test_top_terms_keeps_each_rows_strongest_entries(n):
     assert np.diff(got.indptr).max() <= n
 
 
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_top_terms_can_prefer_the_most_widely_shared_columns(n):
+    rng = np.random.default_rng(10 + n)
+    dense = rng.random((60, 40)) * (rng.random((60, 40)) < rng.random(40) * 0.6)  # columns of unequal frequency
+    dense[3, :10] = 0.5  # equal frequency and value: the lower column
+    m = sp.csr_matrix(dense.astype(np.float32))
+    df = document_frequency(m)
+    assert df.tolist() == [int((dense[:, j] > 0).sum()) for j in range(40)]
+    got = top_terms(m, n, prefer=df)
+    np.testing.assert_allclose(got.toarray(), reference_top_terms(m, n, df.tolist()), rtol=1e-6, atol=1e-7)
+    assert not np.allclose(got.toarray(), top_terms(m, n).toarray())  # not the largest entries' rule
+
+
 def test_a_cap_changes_only_the_description_block_of_the_served_matrix(api_lake):
     from model_training.features import build_blocks
     from model_training.hybrid import fit_hybrid
@@ -44,8 +60,8 @@ def test_a_cap_changes_only_the_description_block_of_the_served_matrix(api_lake)
     catalog = load_catalog(str(api_lake))
     blocks, _ = build_blocks(catalog)
     ratings = load_ratings(str(api_lake), catalog)
-    full = fit_hybrid(ratings, blocks, HybridParams())
-    capped = fit_hybrid(ratings, blocks, HybridParams(description_terms=3))
+    full = fit_hybrid(ratings, blocks, HybridParams(description_strongest=0, description_shared=0))
+    capped = fit_hybrid(ratings, blocks, HybridParams(description_strongest=3, description_shared=0))
     desc = CONTENT_BLOCKS.index("description")
 
     def per_row(m, in_desc: bool) -> np.ndarray:
@@ -62,3 +78,30 @@ def test_top_terms_zero_or_enough_keeps_the_matrix():
     m = sp.random(20, 30, density=0.2, format="csr", random_state=1, dtype=np.float32)
     assert top_terms(m, 0) is m
     assert top_terms(m, 30) is m
+
+
+def test_keep_words_is_the_union_of_the_strongest_and_the_most_shared():
+    rng = np.random.default_rng(3)
+    dense = rng.random((50, 30)) * (rng.random((50, 30)) < rng.random(30) * 0.7)
+    m = sp.csr_matrix(dense.astype(np.float32))
+    df = document_frequency(m)
+    strong, shared = reference_top_terms(m, 2), reference_top_terms(m, 3, df.tolist())
+    union = np.where((strong > 0) | (shared > 0), dense, 0.0)
+    union /= np.maximum(np.linalg.norm(union, axis=1, keepdims=True), 1e-30)
+    got = keep_words(m, 2, 3).toarray()
+    np.testing.assert_allclose(got, union, rtol=1e-6, atol=1e-7)
+    assert ((got > 0).sum(axis=1) <= 5).all() and ((got > 0).sum(axis=1) > 3).any()  # overlaps count once
+    np.testing.assert_allclose(keep_words(m, 0, 3).toarray(), shared, rtol=1e-6, atol=1e-7)
+    assert keep_words(m, 0, 0) is m
+
+
+def test_the_served_model_keeps_three_strong_and_seven_shared_words_and_old_reports_read_as_every_word():
+    from model_training.hybrid import params_from_dict, params_to_dict
+
+    p = HybridParams()
+    assert (p.description_strongest, p.description_shared) == (3, 7)
+    old = {k: v for k, v in params_to_dict(p).items() if k not in ("description_strongest", "description_shared")}
+    assert params_from_dict({**old, "description_terms": 0}).description_shared == 0
+    assert params_from_dict(old).description_strongest == 0
+    with pytest.raises(ValueError, match="description_terms"):
+        params_from_dict({**old, "description_terms": 8})

@@ -262,8 +262,9 @@ def test_content_scores_equal_the_sparse_matrix_product(api_models, walk_share, 
 def test_on_make_runs_data_the_content_side_earns_its_place(tmp_path):
     """Issue 12 item 5, on `make run`'s default data (preset small, seed 0, the job's default evaluation): generated
     tastes follow genres, performers, era and audience, so the hybrid's ranking (without the discovery slot, whose
-    cost the report shows apart) beats pure ALS in both modes, and the served ranking, slot included, stays within
-    3% of it (docs/training.md: the item's "beat pure ALS with the slot" is not met on this data)."""
+    cost the report shows apart) beats pure ALS by 2% in both modes; the served ranking, slot included, beats it in new
+    mode and stays within 1% of it in known mode (docs/training.md: the item's "beat pure ALS with the slot" is met
+    in new mode only on this data)."""
     from datagen import generate
     from etl_job.pipeline import run_etl
     from etl_job.progress import Progress
@@ -274,5 +275,5 @@ def test_on_make_runs_data_the_content_side_earns_its_place(tmp_path):
     ev = result.metrics["evaluation"]
     for mode in MODES:
         als = ev[mode]["pure ALS"]["ndcg@10"]
-        assert ev[mode][NO_DISCOVERY]["ndcg@10"] > 1.01 * als, (mode, ev[mode])
-        assert ev[mode]["hybrid"]["ndcg@10"] > 0.97 * als, (mode, ev[mode])
+        assert ev[mode][NO_DISCOVERY]["ndcg@10"] > 1.02 * als, (mode, ev[mode])
+        assert ev[mode]["hybrid"]["ndcg@10"] > (1.0 if mode == "new" else 0.99) * als, (mode, ev[mode])
