@@ -170,44 +170,20 @@ def _row_ranks(m: sp.csr_matrix, keys: tuple[np.ndarray, ...]) -> np.ndarray:
     return ranks
 
 
-def top_terms(m: sp.csr_matrix, n: int, prefer: np.ndarray | None = None) -> sp.csr_matrix:
-    """Each row's ``n`` entries whose column ``prefer`` ranks highest (None: the largest entries; ties: the larger
-    entry, then the lower column), rows L2-normalised again; ``n`` <= 0 keeps all."""
-    return keep_words(m, n, 0) if prefer is None else _keep(m, _row_ranks(_pruned(m), _by(m, prefer)) < n, n)
-
-
 def keep_words(m: sp.csr_matrix, strongest: int, shared: int) -> sp.csr_matrix:
     """Each row's ``strongest`` largest entries and its ``shared`` most widely shared columns (by document
     frequency; a column in both counts once; ties: the larger entry, then the lower column), rows L2-normalised
     again; both <= 0 keep all. The strongest words say what a title is about; the shared ones link it to its kind."""
-    m = _pruned(m)
+    m = m.tocsr()
+    if len(m.indices) != m.nnz:  # sliced or stacked matrices may carry spare capacity
+        m = m.copy()
+        m.prune()
     keep = np.zeros(m.nnz, bool)
     if strongest > 0:
         keep |= _row_ranks(m, (m.indices, -m.data)) < strongest
     if shared > 0:
-        keep |= _row_ranks(m, _by(m, document_frequency(m))) < shared
-    return _keep(m, keep, max(strongest, 0) + max(shared, 0))
-
-
-def _pruned(m: sp.csr_matrix) -> sp.csr_matrix:
-    """Canonical CSR whose arrays hold exactly its entries (sliced or stacked matrices may carry spare capacity)."""
-    m = m.tocsr()
-    if len(m.indices) != m.nnz:
-        m = m.copy()
-        m.prune()
-    return m
-
-
-def _by(m: sp.csr_matrix, prefer: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Sort keys: ``prefer`` of the column (highest first), then the larger entry, then the lower column."""
-    return m.indices, -m.data, -np.asarray(prefer)[m.indices]
-
-
-def _keep(m: sp.csr_matrix, keep: np.ndarray, n: int) -> sp.csr_matrix:
-    """The entries ``keep`` marks, rows re-normalised; the matrix itself when no cap applies (``n`` <= 0) or none
-    drops."""
-    m = _pruned(m)
-    if n <= 0 or keep.all():
+        keep |= _row_ranks(m, (m.indices, -m.data, -document_frequency(m)[m.indices])) < shared
+    if (strongest <= 0 and shared <= 0) or keep.all():
         return m
     lens = np.bincount(np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep], minlength=m.shape[0])
     kept = sp.csr_matrix((m.data[keep], m.indices[keep], np.r_[0, np.cumsum(lens)]), shape=m.shape)

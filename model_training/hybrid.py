@@ -57,8 +57,8 @@ class HybridParams:
     unknown_genre: float = 2.0  # genre weight added in proportion to the unseen share of the history (0: off)
     focus_genre: float = 0.6  # genre weight added as the liked titles' genres concentrate past focus_from (0: off)
     focus_from: float = 0.6  # genre concentration (HybridModel.genre_focus) from which focus_genre counts
-    description_strongest: int = 3  # served content cosines: each description's 5 strongest words (tf-idf) ...
-    description_shared: int = 7  # ... and its 5 most widely shared ones (both 0: every word)
+    description_strongest: int = 3  # served content cosines: each description's 3 strongest words (tf-idf) ...
+    description_shared: int = 7  # ... and its 7 most widely shared ones (both 0: every word)
 
 
 def fit_hybrid(

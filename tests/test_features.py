@@ -1,6 +1,6 @@
-"""Content features: the served matrix keeps each description's most widely shared words (``top_terms`` with the
-words' document frequency, ``HybridParams.description_terms``), which changes its description block and nothing
-else."""
+"""Content features: the served matrix keeps each description's strongest and most widely shared words
+(``keep_words``, ``HybridParams.description_strongest`` / ``description_shared``), which changes its description
+block and nothing else."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from model_training.features import document_frequency, keep_words, top_terms
+from model_training.features import document_frequency, keep_words
 from model_training.hybrid import HybridParams
 from reelrec.schemas import CONTENT_BLOCKS
 
@@ -28,28 +28,28 @@ def reference_top_terms(m: sp.csr_matrix, n: int, prefer: list[int] | None = Non
 
 
 @pytest.mark.parametrize("n", [1, 3, 8])
-def test_top_terms_keeps_each_rows_strongest_entries(n):
+def test_keep_words_keeps_each_rows_strongest_entries(n):
     rng = np.random.default_rng(n)
     dense = rng.random((60, 40)) * (rng.random((60, 40)) < 0.3)
     dense[5, :12] = 0.5  # ties: the lower columns stay
     dense[7] = 0.0  # an empty row stays empty
     m = sp.csr_matrix(dense.astype(np.float32))
-    got = top_terms(m, n)
+    got = keep_words(m, n, 0)
     np.testing.assert_allclose(got.toarray(), reference_top_terms(m, n), rtol=1e-6, atol=1e-7)
     assert np.diff(got.indptr).max() <= n
 
 
 @pytest.mark.parametrize("n", [1, 3, 8])
-def test_top_terms_can_prefer_the_most_widely_shared_columns(n):
+def test_keep_words_can_keep_the_most_widely_shared_columns(n):
     rng = np.random.default_rng(10 + n)
     dense = rng.random((60, 40)) * (rng.random((60, 40)) < rng.random(40) * 0.6)  # columns of unequal frequency
     dense[3, :10] = 0.5  # equal frequency and value: the lower column
     m = sp.csr_matrix(dense.astype(np.float32))
     df = document_frequency(m)
     assert df.tolist() == [int((dense[:, j] > 0).sum()) for j in range(40)]
-    got = top_terms(m, n, prefer=df)
+    got = keep_words(m, 0, n)
     np.testing.assert_allclose(got.toarray(), reference_top_terms(m, n, df.tolist()), rtol=1e-6, atol=1e-7)
-    assert not np.allclose(got.toarray(), top_terms(m, n).toarray())  # not the largest entries' rule
+    assert not np.allclose(got.toarray(), keep_words(m, n, 0).toarray())  # not the largest entries' rule
 
 
 def test_a_cap_changes_only_the_description_block_of_the_served_matrix(api_lake):
@@ -74,10 +74,10 @@ def test_a_cap_changes_only_the_description_block_of_the_served_matrix(api_lake)
     np.testing.assert_array_equal(capped.item_factors, full.item_factors)  # the ridge map still reads every word
 
 
-def test_top_terms_zero_or_enough_keeps_the_matrix():
+def test_keep_words_zero_or_enough_keeps_the_matrix():
     m = sp.random(20, 30, density=0.2, format="csr", random_state=1, dtype=np.float32)
-    assert top_terms(m, 0) is m
-    assert top_terms(m, 30) is m
+    assert keep_words(m, 0, 0) is m
+    assert keep_words(m, 30, 0) is m
 
 
 def test_keep_words_is_the_union_of_the_strongest_and_the_most_shared():
