@@ -14,6 +14,7 @@ from reelrec.audience import allowed, of_history
 from reelrec.confidence import ConfidenceMap
 from reelrec.copies import Copies
 from reelrec.foldin import fold_in_many
+from reelrec.padded_rows import PaddedRows
 from reelrec.schemas import CONTENT_BLOCKS
 
 
@@ -200,31 +201,17 @@ class HybridModel:
         cols = np.flatnonzero(q)
         walk = int((self.feat_t_indptr[cols + 1] - self.feat_t_indptr[cols]).sum())
         if walk > WALK_SHARE * len(self.feat_data):  # the profile touches most of the matrix: one pass over the rows
-            prod = np.take(q.astype(np.float32), self._feat_columns, mode="clip")  # valid indices: no bounds checks
-            prod *= self.feat_data
-            sums = np.add.reduceat(prod, self._row_starts)
-            sums[self._empty_rows] = 0.0
-            return sums
+            return self._padded_rows.dot(q)
         pos, lens = csr_ranges(self.feat_t_indptr, cols)
         sums = np.bincount(self.feat_t_rows[pos], weights=self.feat_t_data[pos] * np.repeat(q[cols], lens),
                            minlength=n_items)
         return sums.astype(np.float32)
 
     @cached_property
-    def _feat_columns(self) -> np.ndarray:
-        """``feat_indices`` as native indices: ``np.take`` with them is ~3x faster than indexing with int32 ones,
-        which converts the 0.7M indices on every request."""
-        return self.feat_indices.astype(np.intp)
-
-    @cached_property
-    def _row_starts(self) -> np.ndarray:
-        """Where each title's features start, clipped for ``np.add.reduceat`` (empty rows are zeroed after it)."""
-        return np.minimum(self.feat_indptr[:-1], max(len(self.feat_data) - 1, 0))
-
-    @cached_property
-    def _empty_rows(self) -> np.ndarray:
-        """Titles without any feature (their content score is 0)."""
-        return self.feat_indptr[:-1] == self.feat_indptr[1:]
+    def _padded_rows(self) -> PaddedRows:
+        """The feature rows laid out for the one-pass product (``reelrec.padded_rows``: ~25% faster than a gather
+        and ``np.add.reduceat`` over CSR), built once per loaded model."""
+        return PaddedRows.from_csr(self.feat_indptr, self.feat_indices, self.feat_data)
 
     @cached_property
     def _seen(self) -> np.ndarray:
