@@ -21,8 +21,21 @@ def shared_raw() -> Path:
 
 @pytest.fixture
 def aws(monkeypatch):
-    """moto's mock_aws with fake credentials and a region; yields a boto3 S3 client."""
+    """moto's mock_aws with fake credentials and a region; yields a boto3 S3 client. moto checks a conditional
+    write (``If-None-Match: *``) and then stores it without a lock, so two threads can both win where S3 lets
+    exactly one (``reelrec.lease`` relies on it): its PUT is made atomic here, as S3's is."""
+    import threading
+
+    import moto.s3.responses
     from moto import mock_aws
+
+    put, lock = moto.s3.responses.S3Response.put_object, threading.Lock()
+
+    def atomic_put(self):  # noqa: ANN001, ANN202 - moto's own signature
+        with lock:
+            return put(self)
+
+    monkeypatch.setattr(moto.s3.responses.S3Response, "put_object", atomic_put)
 
     for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)

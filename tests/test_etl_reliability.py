@@ -117,7 +117,7 @@ def test_of_runs_that_take_a_lease_together_exactly_one_wins(where, tmp_path, re
         store = open_store("s3://reelrec-test/lake")
     else:
         store = open_store(tmp_path / "lake")
-    for _ in range(3):
+    for _ in range(10):  # moto without the atomic PUT (conftest) let two win in ~2% of rounds
         results: list = []
         barrier = threading.Barrier(6)
 
