@@ -404,7 +404,7 @@ def cold_table(steps: dict[str, list[float]]) -> str:
 class Naive:
     """The same answers written the way a peer would: a dict of title ids, the fold-in's normal equations and the
     content profile built in Python loops, the catalog pass as a scipy sparse product, dense float64 scores,
-    factor norms recomputed per call, a full ``np.argsort`` for the ranking (the same discovery slots). A known
+    factor norms recomputed per call, a full ``np.argsort`` for the ranking (the same discovery picks). A known
     viewer's history is read from the store by ``history`` (user id -> ``reelrec.histories.History`` or None)."""
 
     def __init__(self, art: Any, history: Callable[[int], Any]) -> None:
@@ -431,8 +431,9 @@ class Naive:
                 q[cols] = profile[cols] * weight / norm
         return self.features @ q
 
-    def rank(self, s: np.ndarray, k: int, exclude: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        """Full sort; then the same discovery slots as ``HybridModel.rank``."""
+    def rank(self, s: np.ndarray, k: int, exclude: np.ndarray,
+             mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Full sort; the list and the same discovery picks as ``HybridModel.rank_and_discover``."""
         from reelrec.scoring import discovery_slots
 
         rated = self.art.model.rated
@@ -443,17 +444,13 @@ class Naive:
         order = np.argsort(-s, kind="stable")
         order = order[np.isfinite(s[order])]
         best = order[:k]
-        slots = discovery_slots(k, self.art.model.discovery_every)
-        if not slots or len(best) < k:
-            return best
-        head = best[: k - slots].tolist()
-        missing = slots - sum(not rated[j] for j in head)
-        fresh = [j for j in order[~rated[order]].tolist() if j not in head][: max(missing, 0)]
-        rest = [j for j in best[k - slots :].tolist() if j not in fresh]
-        return np.array((head + fresh + rest)[:k])
+        missing = discovery_slots(k, self.art.model.discovery_every) - int((~rated[best]).sum())
+        shown = set(best.tolist())
+        fresh = [j for j in order[~rated[order]].tolist() if j not in shown][: max(missing, 0)]
+        return best, np.array(fresh, np.int64)
 
     def answer(self, x: np.ndarray, items: np.ndarray, scores: np.ndarray, k: int, platform: str | None,
-               type: str | None) -> list[dict]:
+               type: str | None) -> dict[str, list[dict]]:
         """Score, rank and describe (cards and reasons by the served code, so the answer is the same)."""
         from chalicelib import recommend
 
@@ -461,11 +458,12 @@ class Naive:
         mask = served_mask(self.art, platform, type)
         content = self.content(items, scores, m.blend_weights(items, scores, mask))
         total = m.item_factors @ x + m.pop_weight * m.pop_prior.astype(np.float64) + content
-        picks = self.rank(total, k, items, mask)
+        picks, fresh = self.rank(total, k, items, mask)
         from chalicelib import reasons as served_reasons
 
-        reasons = served_reasons.for_user(self.art, x, items, scores, content, picks)
-        return recommend._items(self.art, picks, total, reasons)
+        rows = np.concatenate([picks, fresh])
+        cards = recommend._items(self.art, rows, total, served_reasons.for_user(self.art, x, items, scores, content, rows))
+        return {"items": cards[: len(picks)], "discover": cards[len(picks):]}
 
     def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """The viewer's factors: the fold-in's normal equations summed in a loop (against the rated titles' Gram
@@ -493,7 +491,7 @@ class Naive:
         items = np.array([i for i, _ in pairs], np.int64)
         scores = np.array([s for _, s in pairs], np.float32)
         return {"model_version": self.art.version, "user_id": user_id,
-                "items": self.answer(self.fold_in(items, scores), items, scores, k, platform, type)}
+                **self.answer(self.fold_in(items, scores), items, scores, k, platform, type)}
 
     def for_new_user(self, ratings: dict[str, float], k: int = K, platform: str | None = None,
                      type: str | None = None) -> dict:
@@ -501,7 +499,7 @@ class Naive:
         items = np.array([self.row[t] for t in ratings])
         scores = np.array(list(ratings.values()), np.float32)
         x = self.fold_in(items, scores)
-        return {"model_version": self.art.version, "items": self.answer(x, items, scores, k, platform, type)}
+        return {"model_version": self.art.version, **self.answer(x, items, scores, k, platform, type)}
 
     def similar(self, title_id: str, k: int = K) -> dict:
         """``recommend.similar``'s answer, the factor norms recomputed per call."""
@@ -514,10 +512,11 @@ class Naive:
             denom = norms * norms[row]
             ok = m.rated & (denom > 0)
             sims[ok] += 0.5 * (m.item_factors @ m.item_factors[row])[ok] / denom[ok]
-        picks = self.rank(sims, k, np.array([row]), None)
+        picks, fresh = self.rank(sims, k, np.array([row]), None)
+        rows = np.concatenate([picks, fresh])
         name, genres = t.title[row], set(t.genre_codes(row).tolist())
         reasons = []
-        for j in picks:
+        for j in rows:
             if m.rated[row] and m.rated[j] and sims[j] - content[j] >= content[j]:
                 reasons.append(f"liked by the same people as {name}")
             elif genres & set(t.genre_codes(j).tolist()):
@@ -526,13 +525,14 @@ class Naive:
                 reasons.append(f"close in content to {name}")
         from chalicelib import recommend
 
-        return {"model_version": self.art.version, "title_id": title_id,
-                "items": recommend._items(self.art, picks, sims, reasons)}
+        cards = recommend._items(self.art, rows, sims, reasons)
+        return {"model_version": self.art.version, "title_id": title_id, "items": cards[: len(picks)],
+                "discover": cards[len(picks):]}
 
 
 class Implicit:
     """implicit's own CPU ALS ``recommend`` / ``similar_items`` on the model's factors: the ALS part only (no
-    content, no popularity prior, no discovery slots, no cards or reasons): what the library does per call. The
+    content, no popularity prior, no discovery picks, no cards or reasons): what the library does per call. The
     model holds no viewer, so every user call is implicit's own fold-in (``recalculate_user``) of a 1-row matrix
     of confidences; a known viewer's history is first read from the store by ``history``, as the route does."""
 

@@ -132,8 +132,9 @@ def get_title(id: str) -> dict:
 
 @route("/users/{user_id}/recommendations", params.RECOMMEND, path_params={"user_id": params.user_id})
 def user_recommendations(user_id: str) -> dict:
-    """Ranked titles a known user has not rated yet, from their history in the history store; ``k``, ``platform``
-    or ``platforms``, ``type`` and ``audience`` optional."""
+    """Ranked titles a known user has not rated yet, from their history in the history store, and apart from them
+    (``discover``) the best title nobody has rated; ``k``, ``platform`` or ``platforms``, ``type`` and ``audience``
+    optional."""
     uid = params.user_id(user_id)
     kwargs = params.one_or_more_platforms(params.RECOMMEND.parse(request().query_params))
     model = models.get()
@@ -142,8 +143,8 @@ def user_recommendations(user_id: str) -> dict:
 
 @route("/recommendations", methods=("POST",), body=params.new_user_body_schema)
 def new_user_recommendations() -> dict:
-    """Recommendations for a new user from the JSON body's ``ratings`` (title id -> score 0.5-5); ``k``,
-    ``platform(s)``, ``type`` and ``audience`` optional."""
+    """Recommendations for a new user from the JSON body's ``ratings`` (title id -> score 0.5-5), and apart from them
+    (``discover``) the best title nobody has rated; ``k``, ``platform(s)``, ``type`` and ``audience`` optional."""
     params.NO_PARAMS.parse(request().query_params)
     body = params.new_user_body(request().raw_body)
     return recommend.for_new_user(models.get(), **body)
@@ -151,8 +152,9 @@ def new_user_recommendations() -> dict:
 
 @route("/titles/{id}/similar", params.SIMILAR, path_params={"id": params.title_id})
 def similar_titles(id: str) -> dict:
-    """Titles like this one, rated or not, never a copy of it; ``k``, ``platforms`` and ``audience`` optional (a kids or
-    family title's similar titles stay in its audience unless one is asked for)."""
+    """Titles like this one, rated or not, never a copy of it (``discover``: the closest one nobody rated, when the
+    list holds none); ``k``, ``platforms`` and ``audience`` optional (a kids or family title's similar titles stay in
+    its audience unless one is asked for)."""
     tid = params.title_id(id)
     kwargs = params.SIMILAR.parse(request().query_params)
     return recommend.similar(models.get(), tid, **kwargs)

@@ -171,7 +171,7 @@ def mode_data(
 
 def measure(model: Evaluated, data: ModeData, k: int = K) -> Measured:
     """Rank the whole catalog minus the history for each evaluated user; the metrics as a dict. A model with a
-    ``rank`` method (the hybrid's discovery slot) ranks its own lists, others get ``top_k``."""
+    ``rank`` method (the hybrid: one copy per work) ranks its own lists, others get ``top_k``."""
     return measure_rankings(model, data, {"": getattr(model, "rank", None)}, k)[""]
 
 

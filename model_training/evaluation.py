@@ -1,14 +1,13 @@
 """The job's evaluation: every compared model (the hybrid and its baselines) fitted and measured in both modes.
 
 The compared models are registered in one place, ``COMPARED``: a name, how the model is fitted from a mode's
-training set, whether it is a baseline, and the rankings it is measured by (the hybrid also without its discovery
-slot). The models fitted on one training set share one ALS fit (``TrainingSet.als``), so the pure-ALS baseline and
+training set, whether it is a baseline, and the rankings it is measured by (the hybrid also by its discovery pick,
+shown apart from its list). The models fitted on one training set share one ALS fit (``TrainingSet.als``), so the pure-ALS baseline and
 the hybrid cost one fit per mode, not two. The split and the metrics themselves live in ``evaluate.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -47,13 +46,13 @@ from model_training.records import CANDIDATE, MODES, EvaluationConfig, Scores
 from reelrec.foldin import gram
 from reelrec.scoring import HybridModel
 
-__all__ = ["BASELINES", "CANDIDATE", "COMPARED", "EVAL_VERSION", "MODELS", "MODES", "NO_DISCOVERY", "CatalogSide",
+__all__ = ["BASELINES", "CANDIDATE", "COMPARED", "EVAL_VERSION", "MODELS", "MODES", "DISCOVERY", "CatalogSide",
            "Compared", "TrainingSet", "evaluate", "evaluation_config"]
 
 log = logging.getLogger("reelrec.training")
 
-EVAL_VERSION = 4  # bump when the evaluation or the served ranking changes: older reports are then not comparable
-NO_DISCOVERY = "hybrid without discovery slot"  # the served hybrid's ranking minus its slot for unrated titles
+EVAL_VERSION = 5  # bump when the evaluation or the served ranking changes: older reports are then not comparable
+DISCOVERY = "hybrid's discovery pick"  # the title nobody rated shown apart from the list, measured as a list of one
 
 
 def evaluation_config(seed: int, max_users: int) -> EvaluationConfig:
@@ -97,7 +96,7 @@ ModelT = TypeVar("ModelT", bound=Evaluated)
 
 
 def own_ranking(name: str, model: object) -> dict[str, Ranker]:
-    """A model measured by its own ranking: its ``rank`` (the hybrid's discovery slot), else plain top-k."""
+    """A model measured by its own ranking: its ``rank`` (one copy per work), else plain top-k."""
     return {name: getattr(model, "rank", None)}
 
 
@@ -133,10 +132,16 @@ def _hybrid(t: TrainingSet) -> HybridModel:
 
 
 def _hybrid_rankings(name: str, model: HybridModel) -> dict[str, Ranker]:
-    """The served ranking and, when it has a discovery slot, the same scores ranked without it (its cost)."""
+    """The served list and, when the model has them, its discovery picks (how often a title nobody rated, shown
+    apart, is one the viewer rates next)."""
     if not model.discovery_every:
         return {name: model.rank}
-    return {name: model.rank, NO_DISCOVERY: dataclasses.replace(model, discovery_every=0).rank}
+
+    def discovery(scores: np.ndarray, k: int, exclude: np.ndarray | None = None,
+                  mask: np.ndarray | None = None) -> np.ndarray:
+        return model.rank_and_discover(scores, k, exclude, mask)[1]
+
+    return {name: model.rank, DISCOVERY: discovery}
 
 
 COMPARED: tuple[Compared[Any], ...] = (  # in the report's order

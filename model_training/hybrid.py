@@ -13,8 +13,9 @@ Score of title i for user u (x_u: ALS user factors, or folded in from the user's
   for the genre block ``unknown_genre * (1 - coverage)``: coverage is how much of the request the collaborative side
   knows (the history's titles with >= ``known_ratings`` training ratings, scaled down when a filter leaves titles it
   knows less than the catalog as a whole), so TV shows, anime and new titles lean on content (issue 12), plus
-  ``focus_genre`` times how far the liked titles' genres concentrate past ``focus_from`` (``genre_focus``: five
-  romances are followed as romances, a spread of tastes keeps the tuned blend).
+  ``focus_genre`` times how far one genre dominates the liked titles past ``focus_from`` (``genre_focus``: the
+  share of their weight held by titles with the most shared genre; five sci-fi films are followed as sci-fi
+  whatever their other genres, a spread of tastes keeps the tuned blend).
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ class HybridParams:
     content_scale: float = 1.0  # overall weight of the content cosines
     content_center: float = 3.0  # neutral score of the content profile
     blend_blocks: tuple[tuple[str, float], ...] = tuple(BLEND_BLOCKS.items())
-    discovery_every: int = 10  # serving: one slot in ten for the best title nobody rated (0: off)
+    discovery_every: int = 10  # serving: with a list of ten, the best title nobody rated, shown apart (0: off)
     known_ratings: float = 3.0  # per request: a history title counts as seen by ALS from this many training ratings
     unknown_genre: float = 2.0  # genre weight added in proportion to the unseen share of the history (0: off)
-    focus_genre: float = 0.6  # genre weight added as the liked titles' genres concentrate past focus_from (0: off)
-    focus_from: float = 0.6  # genre concentration (HybridModel.genre_focus) from which focus_genre counts
+    focus_genre: float = 0.6  # genre weight added as one genre dominates the liked titles past focus_from (0: off)
+    focus_from: float = 0.6  # dominant genre share (HybridModel.genre_focus) from which focus_genre counts
     description_strongest: int = 3  # served content cosines: each description's 3 strongest words (tf-idf) ...
     description_shared: int = 7  # ... and its 7 most widely shared ones (both 0: every word)
 

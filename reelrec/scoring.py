@@ -67,7 +67,8 @@ def csr_ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def discovery_slots(k: int, every: int) -> int:
-    """How many of k slots go to titles nobody has rated: one per ``every`` started (none below 3 items)."""
+    """How many discovery picks (titles nobody has rated, shown apart) go with a list of k: one per ``every``
+    started (none below 3 items)."""
     return 0 if every <= 0 or k < 3 else -(-k // every)
 
 
@@ -93,7 +94,7 @@ class HybridModel:
     confidence: ConfidenceMap
     pop_weight: float
     content_center: float
-    discovery_every: int = 0  # one slot in this many shows the best title without ratings (0: none)
+    discovery_every: int = 0  # one discovery pick (a title without ratings, shown apart) per this many listed (0: none)
     known_ratings: float = 0.0  # a history title counts as seen by ALS from this many training ratings (0: off)
     unknown_genre: float = 0.0  # genre weight added in proportion to the unseen share of a history (0: off)
     focus_genre: float = 0.0  # genre weight added as the genres of the liked titles concentrate (0: off)
@@ -113,12 +114,28 @@ class HybridModel:
 
     def rank(self, scores: np.ndarray, k: int, exclude: np.ndarray | None = None,
              mask: np.ndarray | None = None) -> np.ndarray:
-        """The k titles to show (the API and the evaluation both rank with this): the best scores, except that
-        ``discovery_slots`` of them go to the best titles without ratings when the best scores hold fewer
-        (titles nobody rated would otherwise almost never be shown: the ratings favour rated titles).
+        """The k titles of a list (the API and the evaluation both rank with this): the best scores, one copy per
+        work. ``exclude`` removes every copy of the excluded titles' works, and a work on several services scores
+        as its best copy and is shown as its best copy that ``mask`` allows."""
+        return top_n(self._rankable(scores, exclude, mask), k)
 
-        One copy per work: ``exclude`` removes every copy of the excluded titles' works, and a work on several
-        services scores as its best copy and is shown as its best copy that ``mask`` allows."""
+    def rank_and_discover(self, scores: np.ndarray, k: int, exclude: np.ndarray | None = None,
+                          mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``rank``'s list and, shown apart from it, up to ``discovery_slots`` of the best titles nobody has rated
+        (none when the list already holds that many): without them a title without ratings is almost never shown,
+        since the ratings favour rated titles; inside the list they would displace picks that fit better."""
+        s = self._rankable(scores, exclude, mask)
+        best = top_n(s, k)
+        missing = discovery_slots(k, self.discovery_every) - int((~self.rated[best]).sum())
+        if missing <= 0:
+            return best, np.zeros(0, np.int64)
+        unrated = self._unrated
+        fresh = unrated[top_n(s[unrated], missing + len(best))]
+        return best, fresh[~_among(fresh, best)][:missing]
+
+    def _rankable(self, scores: np.ndarray, exclude: np.ndarray | None, mask: np.ndarray | None) -> np.ndarray:
+        """A float64 copy of the scores with the excluded works and what ``mask`` filters out at -inf, each work
+        scored as its best allowed copy (its other copies at -inf)."""
         copies = self.copies
         s = np.array(scores, dtype=np.float64)
         if exclude is not None and len(exclude):
@@ -127,27 +144,14 @@ class HybridModel:
             if copies is not None:
                 s[copies.others_of(gone)] = -np.inf
         if copies is not None:
-            s = copies.one_per_work(s, mask, in_place=True)
-        elif mask is not None:
+            return copies.one_per_work(s, mask, in_place=True)
+        if mask is not None:
             s[~mask] = -np.inf
-        best = top_n(s, k)
-        slots = discovery_slots(k, self.discovery_every)
-        if not slots or len(best) < k:
-            return best
-        head = best[: k - slots]
-        missing = slots - int((~self.rated[head]).sum())
-        if missing <= 0:
-            return best
-        unrated = self._unrated
-        fresh = unrated[top_n(s[unrated], k)]
-        fresh = fresh[~_among(fresh, head)][:missing]
-        rest = best[k - slots :]
-        rest = rest[~_among(rest, fresh)]
-        return np.concatenate([head, fresh, rest])[:k]
+        return s
 
     @cached_property
     def _unrated(self) -> np.ndarray:
-        """Titles without training ratings (ascending): where the discovery slots look."""
+        """Titles without training ratings (ascending): where the discovery picks come from."""
         return np.flatnonzero(~self.rated)
 
     def fold_in(self, histories: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -239,9 +243,11 @@ class HybridModel:
         return known
 
     def genre_focus(self, items: np.ndarray, scores: np.ndarray) -> float:
-        """How concentrated the genres of the liked titles (scored above ``content_center``) are: the length of
-        their summed genre rows (unit rows, weighted by score - center) over the sum of the weights. 1 when they
-        all carry the same genres (five romances), about 0.55 for the typical real viewer's spread of tastes."""
+        """How much one genre dominates the liked titles (scored above ``content_center``): the share of their
+        weight (score - center) carried by titles holding the most shared genre key or word. 1 when they all
+        share one (five sci-fi films, however their other genres vary), ~0.6 for the typical real viewer. (The
+        length of their summed genre rows, used until 2026-12-07, said 0.73 for those five sci-fi films: their
+        other genres spread it.)"""
         w = np.asarray(scores, np.float64) - self.content_center
         liked = w > 0
         if not liked.any():
@@ -249,9 +255,8 @@ class HybridModel:
         pos, lens = csr_ranges(self.feat_indptr, np.asarray(items, np.int64)[liked])
         cols = self.feat_indices[pos]
         genre = self.feat_block[cols] == CONTENT_BLOCKS.index("genre")
-        weights = (self.feat_data[pos] * np.repeat(w[liked], lens))[genre]
-        profile = np.bincount(cols[genre], weights=weights, minlength=self.n_features)
-        return float(np.sqrt(np.dot(profile, profile)) / w[liked].sum())
+        held = np.bincount(cols[genre], weights=np.repeat(w[liked], lens)[genre], minlength=self.n_features)
+        return float(held.max(initial=0.0) / w[liked].sum())
 
     def blend_weights(self, items: np.ndarray, scores: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """Per-block content weights for one request: ``block_weight`` plus two genre weights. One grows as the

@@ -2,7 +2,7 @@
 
 The model is the one the real training job published on the generated lake (``api_models``). Each answer is
 checked three ways: the contract (keys, k, filters, no history, no duplicates), the ranking rule written out
-here from scratch (the best scores first, except a few discovery slots kept for titles nobody rated), and
+here from scratch (the best scores, one copy per work; apart from them the discovery picks, titles nobody rated), and
 equality with ``HybridModel``'s public methods (``fold_in``, ``content_scores``, ``similar_scores``, ``rank``).
 """
 
@@ -86,33 +86,32 @@ def user_scores(artifact: ModelArtifact, x: np.ndarray, items: np.ndarray, score
     weights = m.block_weight.copy()
     genre = CONTENT_BLOCKS.index("genre")
     weights[genre] += m.unknown_genre * (1.0 - known)
-    # plus the focus term: how much the liked titles' genre rows point one way, past focus_from
+    # plus the focus term: the share of the liked titles' weight held by their most shared genre column
     w = np.asarray(scores, np.float64) - m.content_center
-    profile = np.zeros(m.n_features)
+    held: dict[int, float] = {}
     for item, wi in zip(np.asarray(items, np.int64).tolist(), w.tolist(), strict=True):
         if wi > 0:
             for j in range(m.feat_indptr[item], m.feat_indptr[item + 1]):
                 if m.feat_block[m.feat_indices[j]] == genre:
-                    profile[m.feat_indices[j]] += wi * m.feat_data[j]
+                    held[int(m.feat_indices[j])] = held.get(int(m.feat_indices[j]), 0.0) + wi
     if (w > 0).any():
-        ramp = (np.linalg.norm(profile) / w[w > 0].sum() - m.focus_from) / (1.0 - m.focus_from)
+        ramp = (max(held.values(), default=0.0) / w[w > 0].sum() - m.focus_from) / (1.0 - m.focus_from)
         weights[genre] += m.focus_genre * min(max(ramp, 0.0), 1.0)
     return x @ m.item_factors.T + np.float32(m.pop_weight) * m.pop_prior + m.content_scores(items, scores, weights)
 
 
 def check_ranking(artifact: ModelArtifact, items: list[dict], total: np.ndarray, k: int, allowed: np.ndarray,
-                  exclude: np.ndarray) -> np.ndarray:
-    """The ranking rule from scratch: k allowed titles (fewer only when fewer are allowed), none excluded, none
-    twice, the first k - slots the best allowed scores, the rest the best scores but for up to ``slots`` titles
-    nobody rated; rated and unrated titles each in non-increasing order. Returns the items' rows."""
-    m = artifact.model
+                  exclude: np.ndarray, discover: list[dict] | None = None) -> np.ndarray:
+    """The ranking rule from scratch: the k best allowed works (fewer only when fewer are allowed), none excluded,
+    none twice, in non-increasing order; and, when given, ``discover``: the best allowed titles nobody rated that
+    the list does not hold, one per ten listed, only as many as the list lacks. Returns the items' rows."""
     rows = rows_of(artifact, items)
     # one work across services: a work scores as its best copy and is shown once; excluding a copy excludes it
     work = artifact.titles.work
     work_best: dict[int, float] = {}
     for i, w in enumerate(work.tolist()):
         work_best[w] = max(work_best.get(w, -np.inf), float(total[i]))
-    total = np.array([work_best[w] for w in work.tolist()])
+    raw, total = total, np.array([work_best[w] for w in work.tolist()])
     gone = {int(w) for w in work[np.asarray(exclude, np.int64)]}
     pool = allowed & ~np.isin(work, list(gone))
     # several allowed copies of one work: only the best-scoring allowed copy can be shown
@@ -123,29 +122,42 @@ def check_ranking(artifact: ModelArtifact, items: list[dict], total: np.ndarray,
     assert pool[rows].all(), "an excluded or filtered-out title"
     for item, row in zip(items, rows, strict=True):
         assert item["score"] == pytest.approx(float(total[row]), abs=1e-4), item
-    first_copy = np.zeros(len(work), bool)
-    seen: set[int] = set()
-    for i in np.argsort(-np.where(pool, 0, 1), kind="stable"):  # keep one allowed row per work for the best-k check
-        if pool[i] and int(work[i]) not in seen:
-            seen.add(int(work[i]))
-            first_copy[i] = True
-    pool = first_copy
-    if not len(rows):
-        return rows
+    one_per_work: dict[int, float] = {}
+    for i in np.flatnonzero(pool).tolist():
+        one_per_work[int(work[i])] = float(total[i])
+    best = np.sort(np.array(list(one_per_work.values()), np.float64))[::-1]
     s = total[rows].astype(np.float64)
-    rated = m.rated[rows]
-    for part in (s[rated], s[~rated]):
-        assert (np.diff(part) <= 1e-6).all(), part
-    every = m.discovery_every
-    slots = -(-k // every) if every > 0 and k >= 3 and len(items) == k else 0
-    best = np.sort(np.where(pool, total, -np.inf).astype(np.float64))[::-1]
-    head = len(items) - slots
-    assert np.allclose(s[:head], best[:head], atol=1e-6), "the head is not the best scores"
-    outside = s < best[len(items) - 1] - 1e-6  # below the k-th best allowed score
-    assert not rated[outside].any() and outside.sum() <= slots
-    if slots:
-        assert (~rated).sum() >= min(slots, int((pool & ~m.rated).sum()))
+    assert (np.diff(s) <= 1e-6).all(), s
+    assert np.allclose(s, best[: len(rows)], atol=1e-6), "the list is not the best scores"
+    if discover is not None:
+        check_discover(artifact, rows, discover, raw, total, k, pool)
     return rows
+
+
+def check_discover(artifact: ModelArtifact, rows: np.ndarray, discover: list[dict], raw: np.ndarray,
+                   total: np.ndarray, k: int, pool: np.ndarray) -> None:
+    """The discovery picks (``raw``: the scores, ``total``: each work's best): works whose shown copy (the
+    best-scoring allowed one) nobody rated, none in the list, the best such scores, as many as the list lacks of one
+    per ``discovery_every`` (none below k = 3)."""
+    m, work = artifact.model, artifact.titles.work
+    every = m.discovery_every
+    slots = -(-k // every) if every > 0 and k >= 3 else 0
+    found = rows_of(artifact, discover)
+    listed = set(work[rows].tolist())
+    shown_copy: dict[int, int] = {}
+    for i in np.flatnonzero(pool).tolist():
+        w = int(work[i])
+        if w not in shown_copy or raw[i] > raw[shown_copy[w]]:
+            shown_copy[w] = i
+    candidates = {w: float(total[i]) for w, i in shown_copy.items() if w not in listed and not m.rated[i]}
+    want = min(max(slots - int((~m.rated[rows]).sum()), 0), len(candidates))
+    assert len(found) == want, (len(found), want, slots)
+    assert not m.rated[found].any() and pool[found].all(), "a rated or filtered-out discovery pick"
+    assert not set(work[found].tolist()) & listed, "a discovery pick the list already holds"
+    best = sorted(candidates.values(), reverse=True)[: len(found)]
+    assert np.allclose(total[found], best, atol=1e-6), (total[found], best)
+    for item, row in zip(discover, found, strict=True):
+        assert item["score"] == pytest.approx(float(total[row]), abs=1e-4), item
 
 
 def named_title(reason: str, prefixes: tuple[str, ...], suffix: str = "") -> str | None:
@@ -236,7 +248,7 @@ def sample(artifact, api_users, viewers) -> list[int]:
 # -- known users ---------------------------------------------------------------------------------------
 def test_known_users_get_their_ranking(client, artifact, lake, api_users, sample):
     m = artifact.model
-    unrated_shown = 0
+    unrated_shown = discovered = 0
     for uid in sample:
         hist_items, hist_scores = known_history(artifact, api_users, uid)
         assert len(hist_items)
@@ -249,11 +261,14 @@ def test_known_users_get_their_ranking(client, artifact, lake, api_users, sample
             assert body["model_version"] == artifact.version and body["user_id"] == uid
             items = body["items"]
             assert all(set(item) >= ITEM_KEYS for item in items), items[:1]
-            rows = check_ranking(artifact, items, total, k or 10, allowed_titles(artifact), hist_items)
+            rows = check_ranking(artifact, items, total, k or 10, allowed_titles(artifact), hist_items,
+                                 body["discover"])
             assert not np.isin(rows, hist_items).any(), "a title from the training history"
             assert rows.tolist() == m.rank(total, k or 10, exclude=hist_items).tolist()
-            unrated_shown += check_user_reasons(artifact, lake, items, hist_items, hist_scores)
+            unrated_shown += check_user_reasons(artifact, lake, items + body["discover"], hist_items, hist_scores)
+            discovered += len(body["discover"])
     assert unrated_shown > 0, "no title without ratings was shown: the content-reason check did not run"
+    assert discovered > 0, "no discovery pick: check_discover only saw empty ones"
 
 
 @pytest.mark.parametrize(("platform", "type"), [
@@ -274,9 +289,11 @@ def test_known_user_filters_hold_on_every_item(client, artifact, lake, api_users
         items = body["items"]
         assert len(items) == k
         assert all(want_platform in (None, item["platform"]) and want_type in (None, item["type"]) for item in items)
-        rows = check_ranking(artifact, items, total, k, allowed, hist_items)
+        rows = check_ranking(artifact, items, total, k, allowed, hist_items, body["discover"])
         assert rows.tolist() == m.rank(total, k, exclude=hist_items, mask=allowed).tolist()
-        check_user_reasons(artifact, lake, items, hist_items, hist_scores)
+        assert all(want_platform in (None, item["platform"]) and want_type in (None, item["type"])
+                   for item in body["discover"])
+        check_user_reasons(artifact, lake, items + body["discover"], hist_items, hist_scores)
 
 
 def test_unknown_users_are_a_404_naming_them(client, viewers):
@@ -335,7 +352,7 @@ def test_a_filter_that_leaves_nothing_is_an_empty_list(monkeypatch, tmp_path, ar
     with opened(str(api_users)) as store:
         direct = recommend.for_user(copy, uid, store.get(uid), type="tv show", platforms=("hulu",))
     together = "no titles meet platforms=hulu and type=tv show together: each leaves some on its own, try fewer filters"
-    assert direct == {"model_version": "few-shows", "user_id": uid, "items": [], "audience": None,
+    assert direct == {"model_version": "few-shows", "user_id": uid, "items": [], "discover": [], "audience": None,
                       "message": together,
                       "based_on": {**recommend.based_on(copy, hist_items, hist_scores), "skipped": 0}}
 
@@ -350,7 +367,7 @@ def test_a_filter_that_leaves_nothing_is_an_empty_list(monkeypatch, tmp_path, ar
         assert len(get(c, path, type="movie", k=10)[1]["items"]) == 10
         some = artifact.titles.ids[int(hist_items[0])].decode()
         assert post(c, {"ratings": {some: 5}, "platform": "hulu", "type": "tv show", "audience": "adults"}) == (
-            200, {"model_version": "few-shows", "items": [], "audience": "adults", "audience_from": "request",
+            200, {"model_version": "few-shows", "items": [], "discover": [], "audience": "adults", "audience_from": "request",
                   "message": together})
 
 
@@ -381,14 +398,15 @@ def test_new_user_gets_the_folded_in_ranking(client, artifact, lake, unrated):
     unrated_shown = 0
     for k in (None, 1, 3, 10, 50, 100):
         status, body = post(client, {"ratings": body_ratings} | ({} if k is None else {"k": k}))
-        assert status == 200 and set(body) == {"model_version", "items", "audience"} and body["audience"] is None
+        assert status == 200 and set(body) == {"model_version", "items", "discover", "audience"}
+        assert body["audience"] is None
         assert body["model_version"] == artifact.version
         assert all(set(item) >= ITEM_KEYS for item in body["items"])
-        got = check_ranking(artifact, body["items"], total, k or 10, allowed_titles(artifact), items)
+        got = check_ranking(artifact, body["items"], total, k or 10, allowed_titles(artifact), items, body["discover"])
         assert not np.isin(got, items).any(), "a rated title came back"
         expected = m.rank(total, k or 10, exclude=items)
         assert set(got.tolist()) == set(expected.tolist()) and got.tolist() == expected.tolist()
-        unrated_shown += check_user_reasons(artifact, lake, body["items"], items, scores)
+        unrated_shown += check_user_reasons(artifact, lake, body["items"] + body["discover"], items, scores)
     assert unrated_shown > 0
 
 
@@ -407,7 +425,7 @@ def test_new_user_filters_hold(client, artifact):
             allowed = allowed_titles(artifact, platform, type)
             total = user_scores(artifact, x, items, scores, allowed)
             assert np.allclose(total, m.score_new([(items, scores)], allowed)[0], atol=1e-4)
-            got = check_ranking(artifact, body["items"], total, 12, allowed, items)
+            got = check_ranking(artifact, body["items"], total, 12, allowed, items, body["discover"])
             assert got.tolist() == m.rank(total, 12, exclude=items, mask=allowed).tolist()
     # blank platform and type are absent, as in the query string
     assert post(client, {"ratings": body_ratings, "platform": "", "type": None}) == post(client, {"ratings": body_ratings})
@@ -546,9 +564,9 @@ def test_similar_titles(client, artifact, lake):
             assert (body["audience"], body.get("audience_from")) == ((own, "title") if stays else (None, None))
             assert all(set(item) >= ITEM_KEYS for item in body["items"])
             assert tid not in {item["id"] for item in body["items"]}
-            got = check_ranking(artifact, body["items"], sims, k or 10, allowed, np.array([row]))
+            got = check_ranking(artifact, body["items"], sims, k or 10, allowed, np.array([row]), body["discover"])
             assert got.tolist() == m.rank(sims, k or 10, exclude=np.array([row]), mask=allowed).tolist()
-            check_similar_reasons(artifact, lake, row, body["items"])
+            check_similar_reasons(artifact, lake, row, body["items"] + body["discover"])
 
 
 def test_similar_unknown_title_and_bad_k(client, artifact):

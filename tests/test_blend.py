@@ -122,6 +122,20 @@ def genre_rows(artifact: ModelArtifact, rows: np.ndarray) -> list[tuple[int, ...
     return out
 
 
+def disjoint_rows(artifact: ModelArtifact, n: int) -> np.ndarray:
+    """``n`` titles sharing no genre column with each other."""
+    out: list[int] = []
+    seen: set[int] = set()
+    for r, g in enumerate(genre_rows(artifact, np.arange(len(artifact)))):
+        if g and not seen & set(g):
+            out.append(r)
+            seen |= set(g)
+        if len(out) == n:
+            break
+    assert len(out) == n
+    return np.array(out, np.int64)
+
+
 def test_genre_focus_is_one_for_one_taste_and_lower_for_a_spread(artifact):
     m = artifact.model
     rows = np.arange(len(artifact))
@@ -132,17 +146,19 @@ def test_genre_focus_is_one_for_one_taste_and_lower_for_a_spread(artifact):
     same = np.array(max(by_genres.values(), key=len)[:5])  # five titles with exactly the same genres
     assert m.genre_focus(same, np.full(5, 5.0)) == pytest.approx(1.0)
     assert m.genre_focus(same, np.full(5, 2.0)) == 0.0  # nothing liked: no taste to follow
-    disjoint = []  # five titles sharing no genre column with each other
-    seen: set[int] = set()
-    for g, members in by_genres.items():
-        if not seen & set(g):
-            disjoint.append(members[0])
-            seen |= set(g)
-        if len(disjoint) == 5:
-            break
-    assert m.genre_focus(np.array(disjoint), np.full(5, 5.0)) == pytest.approx(1 / np.sqrt(5), rel=1e-5)
+    disjoint = disjoint_rows(artifact, 5).tolist()
+    assert m.genre_focus(np.array(disjoint), np.full(5, 5.0)) == pytest.approx(1 / 5)  # each genre: one in five
+    # weighted by how much each was liked: 5 (weight 2) and 4 (weight 1) on two disjoint ones -> 2 / 3
+    assert m.genre_focus(np.array(disjoint[:2]), np.array([5.0, 4.0])) == pytest.approx(2 / 3)
     # a dislike does not dilute what the liked titles share
     assert m.genre_focus(np.r_[same, disjoint[:1]], np.r_[np.full(5, 5.0), 1.0]) == pytest.approx(1.0)
+    # one genre in common is enough, however the others vary: four titles sharing a column plus one without it
+    col = genre_rows(artifact, same[:1])[0][0]
+    others = [r for g, members in by_genres.items() if col in g and g != genre_rows(artifact, same[:1])[0]
+              for r in members[:1]][:4]
+    assert len(others) == 4, "fewer than four genre sets share a column: the check cannot run"
+    without = next(r for g, members in by_genres.items() if col not in g for r in members[:1])
+    assert m.genre_focus(np.array([*others, without]), np.full(5, 5.0)) == pytest.approx(4 / 5)
 
 
 def test_the_focus_weight_ramps_from_focus_from_and_follows_an_obvious_taste(artifact):
@@ -153,7 +169,9 @@ def test_the_focus_weight_ramps_from_focus_from_and_follows_an_obvious_taste(art
     assert focus > m.focus_from
     ramp = min((focus - 0.6) / 0.4, 1.0)
     assert m.blend_weights(items, scores)[GENRE] == pytest.approx(m.block_weight[GENRE] + 0.6 * ramp, rel=1e-5)
-    assert dataclasses.replace(m, focus_from=0.99).blend_weights(items, scores)[GENRE] == m.block_weight[GENRE]
+    spread = disjoint_rows(artifact, 5)  # a spread of tastes (focus 1/5) gets no focus weight
+    assert m.genre_focus(spread, scores) < m.focus_from
+    assert m.blend_weights(spread, scores)[GENRE] == m.block_weight[GENRE]
     followed = genre_share(artifact, genre, m.rank(m.score_new([(items, scores)])[0], 10, exclude=items))
     off = dataclasses.replace(m, focus_genre=0.0)
     before = genre_share(artifact, genre, off.rank(off.score_new([(items, scores)])[0], 10, exclude=items))

@@ -87,29 +87,30 @@ def test_contract_columns_and_values(real_lake):
 def test_training_on_the_real_data_reports_what_docs_training_md_says(real_lake, tmp_path):
     """The job on the real ratings: the numbers docs/training.md quotes, and the verdict on the issue's target
     stated as measured (not met: see the docs)."""
-    from model_training.evaluation import NO_DISCOVERY
+    from model_training.evaluation import DISCOVERY
     from model_training.job import run
 
     _, lake, _ = real_lake
     result = run(open_store(lake), open_store(tmp_path / "models"))
     ev, comparison = result.metrics["evaluation"], result.metrics["comparison"]
     assert ev["known"]["hybrid"]["users"] == 436 and ev["new"]["hybrid"]["users"] == 88
-    for mode, served, plain, als in (("known", 0.1869, 0.1967, 0.1795), ("new", 0.1558, 0.1637, 0.1407)):
+    for mode, served, als in (("known", 0.1954, 0.1795), ("new", 0.1621, 0.1407)):
         assert ev[mode]["hybrid"]["ndcg@10"] == pytest.approx(served, abs=2e-4)
-        assert ev[mode][NO_DISCOVERY]["ndcg@10"] == pytest.approx(plain, abs=2e-4)
         assert ev[mode]["pure ALS"]["ndcg@10"] == pytest.approx(als, abs=2e-4)
-        assert ev[mode]["hybrid"]["unrated_share"] >= 0.1  # unrated titles are shown
+        # every viewer is shown a title nobody rated, apart from the list (which seldom holds one)
+        assert ev[mode][DISCOVERY]["users"] == ev[mode]["hybrid"]["users"]
+        assert ev[mode][DISCOVERY]["unrated_share"] == 1.0 and ev[mode]["hybrid"]["unrated_share"] < 0.01
         assert ev[mode]["hybrid"]["ndcg@10"] > 1.2 * ev[mode]["popularity"]["ndcg@10"]
         assert comparison[mode]["best_baseline"] == "pure ALS"
         assert comparison[mode]["target_met"] == (comparison[mode]["gain"] >= 0.10)
     # the persona suite (issue 12, item 4): every persona is built from the real titles; the shares docs/training.md
-    # quotes (item 1's coverage-aware blend and the genre-focus term: the targets, mean >= 85% and none below 60%,
-    # are met unfiltered and with type=tv show)
+    # quotes (item 1's coverage-aware blend and the genre-focus term, the dominant genre share: the targets, mean
+    # >= 85% and none below 60%, are met unfiltered and with type=tv show)
     suite = result.metrics["personas"]
     assert suite["missing"] == [] and len(suite["personas"]) == 8
     assert all(r["titles"] == 5 for r in suite["personas"].values())
     assert suite["personas"]["kids"] == {"titles": 5, "audience": "family", "all": 1.0, "tv show": 1.0}
     assert all(suite["personas"][p]["all"] >= 0.9 for p in ("horror", "anime", "documentary", "stand-up"))
-    assert suite["personas"]["romance"]["all"] == 0.8 and suite["personas"]["sci-fi"]["all"] == 0.6
-    assert (suite["mean all"], suite["mean tv show"]) == (0.925, 0.975)
-    assert (suite["min all"], suite["min tv show"]) == (0.6, 0.8)
+    assert suite["personas"]["romance"]["all"] == 0.8 and suite["personas"]["sci-fi"]["all"] == 0.7
+    assert (suite["mean all"], suite["mean tv show"]) == (0.9375, 0.975)
+    assert (suite["min all"], suite["min tv show"]) == (0.7, 0.8)

@@ -143,7 +143,12 @@ def desktop(browser, api):
 
 
 def cards(page, where: str):
-    return page.locator(f"{where} article.card")
+    """The ranked cards of a list (the discovery pick, shown apart, is ``discover_cards``)."""
+    return page.locator(f"{where} article.card:not(.discover)")
+
+
+def discover_cards(page, where: str):
+    return page.locator(f"{where} article.card.discover")
 
 
 def card_ids(page, where: str) -> list[str]:
@@ -243,6 +248,11 @@ def test_a_known_user_and_the_filters(desktop, api, shots):
     wait_done(page, "#user-status")
     want = api.get(f"/users/{user}/recommendations", k=12, platform="netflix")
     assert card_ids(page, "#user-results") == [i["id"] for i in want["items"]]
+    found = discover_cards(page, "#user-results")  # after the ranked cards, labelled
+    assert found.evaluate_all("els => els.map(e => e.dataset.id)") == [i["id"] for i in want["discover"]]
+    for i in range(found.count()):
+        expect(found.nth(i).locator(".discover-label")).to_have_text("New to discover: nobody has rated it yet")
+        assert found.nth(i).evaluate("e => !e.nextElementSibling || e.nextElementSibling.matches('.discover')")
     assert set(cards(page, "#user-results").locator(".badge").all_text_contents()) == {"Netflix"}
 
     page.locator("#user-type").select_option("tv show")
@@ -507,6 +517,11 @@ def test_when_the_service_is_gone_the_page_keeps_what_it_showed_and_offers_retry
     user = page.locator("#user-id").input_value()
     want = api.get(f"/users/{user}/recommendations", k=12, platform="netflix")
     assert card_ids(page, "#user-results") == [i["id"] for i in want["items"]]
+    found = discover_cards(page, "#user-results")  # after the ranked cards, labelled
+    assert found.evaluate_all("els => els.map(e => e.dataset.id)") == [i["id"] for i in want["discover"]]
+    for i in range(found.count()):
+        expect(found.nth(i).locator(".discover-label")).to_have_text("New to discover: nobody has rated it yet")
+        assert found.nth(i).evaluate("e => !e.nextElementSibling || e.nextElementSibling.matches('.discover')")
     expect(page.locator("#health")).to_contain_text("Catalog of")  # the footer follows the service back
 
 

@@ -54,20 +54,21 @@ def _items(model: ModelArtifact, picks: np.ndarray, scores: np.ndarray, reasons:
 def _answer(model: ModelArtifact, x: np.ndarray, items: np.ndarray, scores: np.ndarray, k: int,
             platforms: tuple[str, ...] | None, type: str | None, audience: str | None) -> dict:
     """Rank the catalog for a user with factors ``x`` and this history; the history itself (and every copy of a
-    work in it) is never shown. Returns the answer's ``items`` and ``audience`` fields (and ``message`` when the
-    filters leave nothing)."""
+    work in it) is never shown. Returns the answer's ``items``, ``discover`` and ``audience`` fields (and
+    ``message`` when the filters leave nothing)."""
     m = model.model
     audience, source = _chosen_audience(model, audience, items, scores)
     filters = _filters(model, platforms, type, audience, source)
     mask = combined(filters)
     total, content = m.score_user(x, items, scores, mask)
-    picks = m.rank(total, k, exclude=items, mask=mask)
-    shown, drivers = total.copy(), picks
+    picks, fresh = m.rank_and_discover(total, k, exclude=items, mask=mask)
+    rows = np.concatenate([picks, fresh])
+    shown, drivers = total.copy(), rows
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule): show that score, explain that copy
-        drivers = np.array([_best_copy(m.copies.of(int(j)), total) for j in picks], np.int64)
-        shown[picks] = total[drivers]
-    out = {"items": _items(model, picks, shown, reasons.for_user(model, x, items, scores, content, drivers), platforms),
-           **_audience_fields(audience, source)}
+        drivers = np.array([_best_copy(m.copies.of(int(j)), total) for j in rows], np.int64)
+        shown[rows] = total[drivers]
+    cards = _items(model, rows, shown, reasons.for_user(model, x, items, scores, content, drivers), platforms)
+    out = {"items": cards[: len(picks)], "discover": cards[len(picks):], **_audience_fields(audience, source)}
     if m.only_dislikes(scores):
         out["note"] = (f"every title rated so far is below {DISLIKE_BELOW:g}: these are popular titles outside the "
                        "genres of those, until something is rated higher")
@@ -154,7 +155,8 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[s
             audience: str | None = None) -> dict:
     """Titles most similar to ``title_id`` (rated or not; never a copy of it on another service): factor cosine +
     content cosines, on the viewer's ``platforms`` when given; 404 for a title the model does not know. Without an
-    ``audience``, a kids or family title's similar titles stay in its audience."""
+    ``audience``, a kids or family title's similar titles stay in its audience. ``discover``: the most similar title
+    nobody has rated, when the list holds none."""
     m, t = model.model, model.titles
     row = t.row_of(title_id)
     if row is None:
@@ -167,13 +169,15 @@ def similar(model: ModelArtifact, title_id: str, k: int = 10, platforms: tuple[s
     filters = _filters(model, platforms, None, audience, source)
     content = m.similar_content(row)
     sims = m.similar_scores(row, content=content)
-    picks = m.rank(sims, k, exclude=np.array([row]), mask=combined(filters))
-    said = reasons.for_similar(model, row, sims, content, picks)
+    picks, fresh = m.rank_and_discover(sims, k, exclude=np.array([row]), mask=combined(filters))
+    rows = np.concatenate([picks, fresh])
+    said = reasons.for_similar(model, row, sims, content, rows)
     shown = sims.copy()
     if m.copies is not None:  # a work scores as its best copy (the ranking's rule), whichever copy is shown
-        shown[picks] = [sims[_best_copy(m.copies.of(int(j)), sims)] for j in picks]
-    out = {"model_version": model.version, "title_id": t.ids[row].decode(),
-           "items": _items(model, picks, shown, said, platforms), **_audience_fields(audience, source)}
+        shown[rows] = [sims[_best_copy(m.copies.of(int(j)), sims)] for j in rows]
+    cards = _items(model, rows, shown, said, platforms)
+    out = {"model_version": model.version, "title_id": t.ids[row].decode(), "items": cards[: len(picks)],
+           "discover": cards[len(picks):], **_audience_fields(audience, source)}
     if not len(picks):
         out["message"] = empty_message(_unseen(model, np.array([row])), filters)
     return out

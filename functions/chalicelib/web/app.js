@@ -303,10 +303,12 @@
     return el("ul", { class: "genres", "aria-label": "Genres" }, genres.slice(0, 4).map((g) => el("li", { text: g })));
   }
 
-  function card(item) {
-    return el("article", { class: "card", "data-id": item.id },
+  /** A title's card; ``discover``: the pick nobody has rated yet, shown apart from the ranked ones. */
+  function card(item, discover = false) {
+    return el("article", { class: discover ? "card discover" : "card", "data-id": item.id },
       poster(item),
       el("div", { class: "card-body" },
+        discover ? el("p", { class: "discover-label", text: "New to discover: nobody has rated it yet" }) : null,
         el("h3", { class: "card-title" },
           el("button", { type: "button", class: "open title-text", text: item.title,
                          "aria-label": `${item.title}: details and similar titles`,
@@ -317,8 +319,8 @@
         item.reason ? el("p", { class: "reason", text: item.reason }) : null));
   }
 
-  function showCards(list, items) {
-    list.replaceChildren(...items.map(card));
+  function showCards(list, items, discover = []) {
+    list.replaceChildren(...items.map((item) => card(item)), ...(discover || []).map((item) => card(item, true)));
   }
 
   // -- a viewer the model knows --------------------------------------------------------------------------------
@@ -346,7 +348,7 @@
     await run(userView, `Loading recommendations for user ${id}\u2026`,
       () => api(`users/${id}/recommendations?${query({ k: K, type, ...listFilters(platform) })}`),
       (data) => {
-        showCards(userView.list, data.items);
+        showCards(userView.list, data.items, data.discover);
         showBasedOn(data.based_on);
         if (data.items.length) {
           say(userView.status, `${data.items.length} picks for user ${data.user_id} among ${filterWords(platform, type)}.` +
@@ -580,7 +582,7 @@
     let setAside = [];
     await run(newView, "Updating your recommendations\u2026", () => postJson("recommendations", payload),
       (data) => {
-        showCards(newView.list, data.items);
+        showCards(newView.list, data.items, data.discover);
         tellPicks(data.items.length);
         const n = ratings.size;
         const from = `from your ${n} rating${n === 1 ? "" : "s"}`;
@@ -715,7 +717,7 @@
     const record = api(`titles/${encodeURIComponent(id)}`);
     run(similarView, "Finding similar titles\u2026", () => api(`titles/${encodeURIComponent(id)}/similar?${query({ k: SIMILAR_K, ...listFilters(null) })}`),
       (data) => {
-        showCards(similarView.list, data.items);
+        showCards(similarView.list, data.items, data.discover);
         say(similarView.status, data.items.length ? aboutList(data).trim() : "No similar titles found.",
           data.items.length ? "" : "empty");
       });
